@@ -1,0 +1,70 @@
+// Package referral is the domain of IPSPC Referrals: what a referral is, how a submission is
+// validated, how deadlines and routing are decided, and the ports the adapters implement.
+// It imports no infrastructure.
+package referral
+
+import "time"
+
+// Patient is the person referred. Field names are the JSON paths of SPEC §4.
+type Patient struct {
+	GivenName        string `json:"givenName" dynamodbav:"givenName"`
+	FamilyName       string `json:"familyName" dynamodbav:"familyName"`
+	DateOfBirth      string `json:"dateOfBirth" dynamodbav:"dateOfBirth"`
+	NHSNumber        string `json:"nhsNumber" dynamodbav:"nhsNumber"`
+	Postcode         string `json:"postcode" dynamodbav:"postcode"`
+	Phone            string `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	Email            string `json:"email,omitempty" dynamodbav:"email,omitempty"`
+	PreferredContact string `json:"preferredContact,omitempty" dynamodbav:"preferredContact,omitempty"`
+}
+
+// Referrer is the GP or other primary-care clinician making the referral.
+type Referrer struct {
+	Name         string `json:"name" dynamodbav:"name"`
+	PracticeCode string `json:"practiceCode" dynamodbav:"practiceCode"`
+	Email        string `json:"email" dynamodbav:"email"`
+	Phone        string `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+}
+
+// Submission is what a referrer sends, through the JSON API or the form. Before Validate it holds
+// the raw values; after, the normalised ones (NHS number as 10 digits, postcode as "OUTWARD INWARD").
+type Submission struct {
+	Patient          Patient  `json:"patient" dynamodbav:"patient"`
+	Referrer         Referrer `json:"referrer" dynamodbav:"referrer"`
+	EmploymentStatus string   `json:"employmentStatus" dynamodbav:"employmentStatus"`
+	HealthConditions []string `json:"healthConditions,omitempty" dynamodbav:"healthConditions,omitempty"`
+	Consent          bool     `json:"consent" dynamodbav:"consent"`
+	Notes            string   `json:"notes,omitempty" dynamodbav:"notes,omitempty"`
+}
+
+// Status is where a referral is in its life.
+type Status string
+
+const (
+	StatusWaitlisted Status = "waitlisted"
+	StatusAssigned   Status = "assigned"
+	StatusContacted  Status = "contacted"
+	StatusEngaged    Status = "engaged"
+	StatusClosed     Status = "closed"
+)
+
+// Open reports whether a referral in this status still counts towards a specialist's caseload
+// (or, when waitlisted, towards the area's queue).
+func (s Status) Open() bool { return s != StatusClosed && s != "" }
+
+// Employment statuses and health conditions accepted (SPEC §4).
+var (
+	EmploymentStatuses = []string{"unemployed", "employed-off-sick", "employed-at-risk"}
+	HealthConditions   = []string{"mental-health", "musculoskeletal", "neurological", "long-term-condition", "other"}
+	ContactMethods     = []string{"phone", "email"}
+	CloseReasons       = []string{"engaged-elsewhere", "declined", "unreachable", "moved-away", "job-started", "other"}
+)
+
+// Receipt is what the referrer is told once a referral is stored: the body of a 201.
+type Receipt struct {
+	ReferralID string    `json:"referralId" dynamodbav:"referralId"`
+	Status     Status    `json:"status" dynamodbav:"status"`
+	Area       string    `json:"area" dynamodbav:"area"`
+	ReceivedAt time.Time `json:"receivedAt" dynamodbav:"receivedAt"`
+	ContactBy  string    `json:"contactBy" dynamodbav:"contactBy"`
+	MeetBy     string    `json:"meetBy" dynamodbav:"meetBy"`
+}
