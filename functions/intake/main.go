@@ -1,0 +1,71 @@
+// Command intake is IntakeFunction: it serves the referral form and takes referrals (SPEC §4).
+// It only wires: environment → AWS clients → adapters → service → handler → lambda.Start.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ipspc/referrals/shared/calendar"
+	"github.com/ipspc/referrals/shared/directory"
+	"github.com/ipspc/referrals/shared/dynamo"
+	"github.com/ipspc/referrals/shared/intake"
+	"github.com/ipspc/referrals/shared/metrics"
+	"github.com/ipspc/referrals/shared/referral"
+)
+
+func main() {
+	if err := run(); err != nil {
+		// Start-up failed before the runtime loop: Lambda reports it as an init error.
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("intake start-up failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := intake.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	ctx := context.Background()
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("aws config: %w", err)
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	dir := dynamo.NewDirectory(db, cfg.Tables.Directory)
+	prefixes := &directory.Cached[directory.Prefixes]{Load: dir.Prefixes, TTL: 5 * time.Minute}
+	areaNames := &directory.Cached[map[string]string]{Load: func(ctx context.Context) (map[string]string, error) {
+		areas, err := dir.Areas(ctx)
+		names := make(map[string]string, len(areas))
+		for _, a := range areas {
+			names[a.ID] = a.Name
+		}
+		return names, err
+	}, TTL: 5 * time.Minute}
+
+	h := &intake.Handler{
+		Intake: &referral.Intake{
+			Areas:    directory.Finder{Prefixes: prefixes},
+			Store:    dynamo.NewReferrals(db, cfg.Tables),
+			Calendar: calendar.Embedded(),
+			Policy:   cfg.Policy,
+			Now:      time.Now,
+			NewID:    referral.NewID,
+		},
+		Log:       lambdacontext.NewLogger(),
+		Metrics:   metrics.New(os.Stdout),
+		Budget:    8 * time.Second,
+		AreaNames: areaNames,
+	}
+	lambda.Start(h.Handle)
+	return nil
+}
