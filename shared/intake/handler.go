@@ -139,6 +139,7 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 	var sub referral.Submission
 	var key string
+	var decodeErrors []referral.FieldError // wrong types, reported with the rule errors
 	if html {
 		values, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -154,7 +155,10 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	} else {
 		key = header(req, "idempotency-key")
 		if sub, err = DecodeJSON(body); err != nil {
-			return h.fail(html, err, web.FormPage{}), logLine{outcome: "invalid"}
+			decodeErrors = referral.FieldErrors(err)
+			if bodyMalformed(decodeErrors) {
+				return h.fail(html, err, web.FormPage{}), logLine{outcome: "malformed"}
+			}
 		}
 	}
 	if err := checkKey(key); err != nil {
@@ -170,7 +174,7 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if html {
 		via = "form"
 	}
-	out, err := h.Intake.Submit(ctx, referral.Request{Submission: sub, IdempotencyKey: key, Via: via})
+	out, err := h.Intake.Submit(ctx, referral.Request{Submission: sub, IdempotencyKey: key, Via: via, DecodeErrors: decodeErrors})
 	if err != nil {
 		line := logLine{outcome: string(referral.ErrorCode(err))}
 		if referral.ErrorCode(err) == referral.CodeOutOfArea {
@@ -262,6 +266,11 @@ func (h *Handler) form(page web.FormPage, status int) events.APIGatewayV2HTTPRes
 		return jsonError(http.StatusInternalServerError, "", "Something went wrong")
 	}
 	return htmlResponse(status, buf.String())
+}
+
+// bodyMalformed reports a body-level error (field ""): the body is not a JSON object at all.
+func bodyMalformed(fields []referral.FieldError) bool {
+	return len(fields) == 0 || fields[0].Field == ""
 }
 
 // checkKey accepts idempotency keys of printable ASCII up to 255 characters.

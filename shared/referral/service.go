@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipspc/referrals/shared/calendar"
@@ -113,6 +114,9 @@ type Request struct {
 	Submission     Submission
 	IdempotencyKey string
 	Via            string // "api" or "form"
+	// DecodeErrors are fields that had the wrong type in the request (e.g. "consent": "yes").
+	// They are reported together with the rule errors of the other fields, in one response.
+	DecodeErrors []FieldError
 }
 
 // Outcome is the result of a submission. Replayed is true when the receipt is a stored one being
@@ -128,6 +132,9 @@ type Outcome struct {
 func (in *Intake) Submit(ctx context.Context, req Request) (Outcome, error) {
 	now := in.Now()
 	sub, err := Validate(req.Submission, now, in.Policy.Rules)
+	if len(req.DecodeErrors) > 0 {
+		return Outcome{}, withDecodeErrors(req.DecodeErrors, err)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -171,6 +178,25 @@ func (in *Intake) replay(ctx context.Context, claim Idempotency, now time.Time) 
 		return Outcome{}, &Error{Code: CodeConflict, Message: "This idempotency key was already used for a different referral. Use a new key for a new referral"}
 	}
 	return Outcome{Receipt: prior.Receipt, Replayed: true}, nil
+}
+
+// withDecodeErrors merges type errors from decoding with the rule errors of Validate, leaving out
+// rule errors about a field (or the children of a field) whose type was already wrong.
+func withDecodeErrors(decoded []FieldError, validation error) error {
+	fields := append([]FieldError(nil), decoded...)
+	for _, f := range FieldErrors(validation) {
+		covered := false
+		for _, d := range decoded {
+			if f.Field == d.Field || strings.HasPrefix(f.Field, d.Field+".") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			fields = append(fields, f)
+		}
+	}
+	return &Error{Code: CodeInvalid, Message: invalidMessage, Fields: fields}
 }
 
 // unavailable classes an infrastructure failure as retryable unless it already carries a code.
