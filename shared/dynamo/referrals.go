@@ -67,9 +67,25 @@ type referralItem struct {
 	// Sparse index keys: see template.yaml's Waitlist and Due indexes.
 	WaitArea  string `dynamodbav:"waitArea,omitempty"`
 	WaitSince string `dynamodbav:"waitSince,omitempty"`
-	DueShard  string `dynamodbav:"dueShard,omitempty"`
-	DueAt     string `dynamodbav:"dueAt,omitempty"`
+	// DueAt is the next deadline still to meet (contactBy until contact is recorded, then meetBy
+	// until a meeting is), DueKind says which; both are removed once a meeting is recorded or the
+	// referral closes, which takes it out of the Due index.
+	DueShard string `dynamodbav:"dueShard,omitempty"`
+	DueAt    string `dynamodbav:"dueAt,omitempty"`
+	DueKind  string `dynamodbav:"dueKind,omitempty"`
+	// Progress, recorded through the specialist's signed link.
+	ContactedAt string `dynamodbav:"contactedAt,omitempty"`
+	MetAt       string `dynamodbav:"metAt,omitempty"`
+	ClosedAt    string `dynamodbav:"closedAt,omitempty"`
+	CloseReason string `dynamodbav:"closeReason,omitempty"`
+	AssignedAt  string `dynamodbav:"assignedAt,omitempty"`
 }
+
+// Kinds of deadline in the Due index.
+const (
+	dueContact = "contact"
+	dueMeeting = "meeting"
+)
 
 // dueShard is the one partition of the Due index. Only referrals with a deadline still to meet
 // are in it, so it stays small; shard by date if it ever grows hot.
@@ -285,7 +301,8 @@ func (s *Referrals) putReferral(r referral.Referral) (ddb.TransactWriteItem, err
 		// Nanoseconds then id: the oldest first, and never two equal sort keys.
 		item.WaitSince = r.ReceivedAt.UTC().Format(time.RFC3339Nano) + "#" + r.ID
 	} else {
-		item.DueShard, item.DueAt = dueShard, r.ContactBy.String()
+		item.DueShard, item.DueAt, item.DueKind = dueShard, r.ContactBy.String(), dueContact
+		item.AssignedAt = item.ReceivedAt
 	}
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {

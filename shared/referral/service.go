@@ -56,6 +56,12 @@ const (
 	EventReceived   = "received"
 	EventAssigned   = "assigned"
 	EventWaitlisted = "waitlisted"
+	EventEmailed    = "emailed"
+	EventReminded   = "reminded"
+	EventEscalated  = "escalated"
+	EventContacted  = "contacted"
+	EventMet        = "met"
+	EventClosed     = "closed"
 )
 
 // System is the actor recorded for changes nobody made by hand.
