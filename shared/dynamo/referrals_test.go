@@ -58,8 +58,8 @@ func newReferral(nhs, area string) referral.Referral {
 		ID: referral.NewID(), Area: area, ReceivedAt: now,
 		ContactBy: calendar.Date{Year: 2026, Month: 11, Day: 25}, MeetBy: calendar.Date{Year: 2026, Month: 12, Day: 7},
 		Submission: referral.Submission{
-			Patient:  referral.Patient{GivenName: "Sam", FamilyName: "Taylor", DateOfBirth: "1988-02-29", NHSNumber: nhs, Postcode: "S1 2HH", Phone: "07700900123", PreferredContact: "phone"},
-			Referrer: referral.Referrer{Name: "Dr Priya Shah", PracticeCode: "C88038", Email: "priya.shah@nhs.net"},
+			Patient:          referral.Patient{GivenName: "Sam", FamilyName: "Taylor", DateOfBirth: "1988-02-29", NHSNumber: nhs, Postcode: "S1 2HH", Phone: "07700900123", PreferredContact: "phone"},
+			Referrer:         referral.Referrer{Name: "Dr Priya Shah", PracticeCode: "C88038", Email: "priya.shah@nhs.net"},
 			EmploymentStatus: "unemployed", Consent: true,
 		},
 		Events: []referral.Event{{At: now, Type: referral.EventReceived, By: referral.System, Via: "api"}},
