@@ -1,0 +1,82 @@
+// Command actions is ActionsFunction: the pages specialists open through the signed links in
+// their emails, and the buttons on them that record contact, the first meeting and a close
+// (SPEC §4 "Specialist pages"). It only wires: environment → AWS clients → adapters → service →
+// handler → lambda.Start.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/ipspc/referrals/shared/actions"
+	"github.com/ipspc/referrals/shared/calendar"
+	"github.com/ipspc/referrals/shared/dynamo"
+	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/secrets"
+	"github.com/ipspc/referrals/shared/signedlink"
+)
+
+func main() {
+	if err := run(); err != nil {
+		// Start-up failed before the runtime loop: Lambda reports it as an init error.
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("actions start-up failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := actions.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	ctx := context.Background()
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("aws config: %w", err)
+	}
+
+	// The key is read once per execution environment (with a time limit); a rotation reaches new
+	// environments. The notifier signs with the same secret, read the same way.
+	secret, err := secrets.LinkSecret(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	if err != nil {
+		return err
+	}
+	signer, err := signedlink.NewSigner(secret)
+	if err != nil {
+		return fmt.Errorf("link secret: %w", err)
+	}
+
+	db := dynamodb.NewFromConfig(awsCfg)
+	waitlist := &referral.Waitlist{
+		Store:    dynamo.NewReferrals(db, cfg.Tables),
+		Calendar: calendar.Embedded(),
+		Policy:   cfg.Policy,
+		Now:      time.Now,
+	}
+	h := &actions.Handler{
+		Links: signer,
+		Progress: &referral.Progress{
+			Store: dynamo.NewProgress(db, cfg.Tables),
+			// A close frees capacity: the area's oldest waitlisted referral takes it (SPEC §5).
+			Drain: referral.DrainFunc(func(ctx context.Context, area string) error {
+				_, err := waitlist.Drain(ctx, area)
+				return err
+			}),
+			Now: time.Now,
+		},
+		Log:    lambdacontext.NewLogger(),
+		Now:    time.Now,
+		Budget: 8 * time.Second,
+	}
+	lambda.Start(h.Handle)
+	return nil
+}
