@@ -21,7 +21,8 @@ help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 local: deps ## Run the whole service locally, seeded (HTTP API :3000, Lambda invoke :3001, DynamoDB :8000, SES :8005)
-	$(GO) run ./infra/cmd/local
+	@$(GO) build -o .local/bin/local ./infra/cmd/local
+	@exec .local/bin/local
 
 test: deps ## Run every test (unit, store, end-to-end) against DynamoDB Local and the SES emulator
 	$(GO) vet ./...

@@ -58,6 +58,9 @@ type Config struct {
 	// endpoint, a local signing secret); FunctionEnv to one function's, over Env.
 	Env         map[string]string
 	FunctionEnv map[string]map[string]string
+	// Secrets gives values to the template's Secrets Manager secrets by logical id; the others get
+	// a random value per stack. They are served by a local GetSecretValue endpoint.
+	Secrets map[string]string
 	// Concurrency is the per-function worker limit (default DefaultConcurrency, or the template's
 	// ReservedConcurrentExecutions); FunctionConcurrency overrides it per function.
 	Concurrency         int
@@ -98,6 +101,9 @@ type Stack struct {
 	invokeSrv *http.Server
 	httpURL   string
 	invokeURL string
+	// A local Secrets Manager (GetSecretValue only) for the template's secrets.
+	secretsSrv *http.Server
+	secretsURL string
 
 	buildDir       string
 	removeBuildDir bool
@@ -210,6 +216,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 	}
 
+	// Before the workers: their environment names the secrets endpoint.
+	if err := s.startSecrets(); err != nil {
+		return nil, err
+	}
 	width := 0
 	for _, f := range fns {
 		width = max(width, len(f.LogicalID))
@@ -364,6 +374,9 @@ func (s *Stack) functionEnv(f *Function, binary string) []string {
 	if s.cfg.SESEndpoint != "" {
 		env["AWS_ENDPOINT_URL_SESV2"] = s.cfg.SESEndpoint
 	}
+	if s.secretsURL != "" {
+		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.secretsURL
+	}
 	maps.Copy(env, f.Environment)
 	maps.Copy(env, s.cfg.Env)
 	maps.Copy(env, s.cfg.FunctionEnv[f.LogicalID])
@@ -451,7 +464,7 @@ func (s *Stack) close() error {
 		wg.Go(p.close)
 	}
 	wg.Wait()
-	for _, srv := range []*http.Server{s.httpSrv, s.invokeSrv} {
+	for _, srv := range []*http.Server{s.httpSrv, s.invokeSrv, s.secretsSrv} {
 		if srv == nil {
 			continue
 		}

@@ -165,16 +165,27 @@ func (p *StreamPoller) shards(ctx context.Context, streamARN string) ([]streamty
 // pollShard reads one shard until it closes or ctx is cancelled.
 func (p *StreamPoller) pollShard(ctx context.Context, target Invoker, streamARN, shardID string,
 	position streamtypes.ShardIteratorType, interval time.Duration, filters []filterPattern) {
-	it, err := p.Streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-		StreamArn: aws.String(streamARN), ShardId: aws.String(shardID), ShardIteratorType: position,
-	})
+	// checkpoint is the sequence number of the last record read: a lost iterator resumes after it,
+	// as Lambda's poller resumes from its checkpoint.
+	var checkpoint string
+	newIterator := func() (*string, error) {
+		in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(streamARN), ShardId: aws.String(shardID), ShardIteratorType: position}
+		if checkpoint != "" {
+			in.ShardIteratorType, in.SequenceNumber = streamtypes.ShardIteratorTypeAfterSequenceNumber, aws.String(checkpoint)
+		}
+		it, err := p.Streams.GetShardIterator(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return it.ShardIterator, nil
+	}
+	iterator, err := newIterator()
 	if err != nil {
 		if ctx.Err() == nil {
 			p.logger().Warn("get shard iterator failed", "trigger", p.String(), "shard", shardID, "error", err)
 		}
 		return
 	}
-	iterator := it.ShardIterator
 	batchSize := max(p.Event.BatchSize, 1)
 	var pending []events.DynamoDBEventRecord
 	var windowStart time.Time
@@ -186,6 +197,15 @@ func (p *StreamPoller) pollShard(ctx context.Context, target Invoker, streamARN,
 			ShardIterator: iterator, Limit: aws.Int32(int32(min(batchSize, 1000))),
 		})
 		if err != nil {
+			var trimmed *streamtypes.TrimmedDataAccessException
+			var expired *streamtypes.ExpiredIteratorException
+			if errors.As(err, &trimmed) || errors.As(err, &expired) {
+				// DynamoDB Local trims iterators taken on an empty shard once records arrive.
+				if fresh, ierr := newIterator(); ierr == nil {
+					iterator = fresh
+					continue
+				}
+			}
 			if ctx.Err() == nil {
 				p.logger().Warn("get records failed", "trigger", p.String(), "shard", shardID, "error", err)
 				sleep(ctx, interval)
@@ -193,6 +213,9 @@ func (p *StreamPoller) pollShard(ctx context.Context, target Invoker, streamARN,
 			continue
 		}
 		iterator = out.NextShardIterator
+		if n := len(out.Records); n > 0 {
+			checkpoint = aws.ToString(out.Records[n-1].Dynamodb.SequenceNumber)
+		}
 		for _, r := range out.Records {
 			rec := toEventRecord(r, p.Region, streamARN)
 			if matchAny(filters, rec) {

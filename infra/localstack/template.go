@@ -55,6 +55,7 @@ type Template struct {
 	Values     map[string]string // parameter values after overrides
 	Functions  []*Function       // sorted by logical id
 	Tables     []*Table          // sorted by logical id
+	Secrets    []Secret          // AWS::SecretsManager::Secret resources, sorted by logical id
 	Options    TemplateOptions
 }
 
@@ -207,6 +208,8 @@ func ParseTemplate(src []byte, dir string, opts TemplateOptions) (*Template, err
 				return nil, fmt.Errorf("%s: %w", id, err)
 			}
 			t.Functions = append(t.Functions, f)
+		case "AWS::SecretsManager::Secret":
+			t.Secrets = append(t.Secrets, Secret{LogicalID: id, ARN: ev.arn(r), Name: ev.localName(id)})
 		case "AWS::DynamoDB::Table":
 			tb, err := parseTable(ev, r)
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	seeddata "github.com/ipspc/referrals/infra/seed"
 	"io"
 	"os"
 	"os/exec"
@@ -431,17 +432,10 @@ type seedConfig struct {
 	DynamoDB *dynamodb.Client // points at the local DynamoDB
 }
 
-// seed loads the directory into the freshly created tables (tables: logical id → table name).
-//
-// TODO(directory): SEAM for the directory work. Run shared/dynamo's Directory.Import with
-// infra/directory/areas.json and infra/directory/demo-people.json into tables["DirectoryTable"]
-// (SPEC §3: 12 areas, a specialist and an area lead in each), probably as
-//
-//	seed.Directory(ctx, cfg.DynamoDB, tables["DirectoryTable"],
-//		filepath.Join(cfg.Root, "infra", "directory", "areas.json"),
-//		filepath.Join(cfg.Root, "infra", "directory", "demo-people.json"))
-//
-// with github.com/ipspc/referrals/infra/seed. Until then the local stack starts with empty tables.
+// seed loads the directory into the freshly created tables (tables: logical id → table name):
+// the 12 areas with their postcode districts, and fictional leads and specialists (SPEC §3).
 func seed(ctx context.Context, cfg seedConfig, tables map[string]string) error {
-	return nil
+	dir := filepath.Join(cfg.Root, "infra", "directory")
+	return seeddata.Directory(ctx, cfg.DynamoDB, tables["DirectoryTable"],
+		filepath.Join(dir, "areas.json"), filepath.Join(dir, "demo-people.json"))
 }
