@@ -20,6 +20,7 @@ import (
 	"fmt"
 	seeddata "github.com/ipspc/referrals/infra/seed"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -115,12 +116,26 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// freePort asks the kernel for a free loopback port. The emulators bind it a moment later; another
+// process taking it in between would make their start fail loudly, not silently.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
 func portFromEnv(def int, names ...string) (int, error) {
 	for _, n := range names {
 		if v := os.Getenv(n); v != "" {
 			p, err := strconv.Atoi(v)
-			if err != nil || p < 1 || p > 65535 {
+			if err != nil || p < 0 || p > 65535 {
 				return 0, fmt.Errorf("%s=%q is not a port number", n, v)
+			}
+			if p == 0 { // any free port: lets tests run beside a running make local
+				return freePort()
 			}
 			return p, nil
 		}
