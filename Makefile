@@ -14,8 +14,12 @@ TEST_SES_PORT      ?= 0
 
 NODE_STAMP := node_modules/.installed
 GO_STAMP   := .local/go-mod.stamp
+VENV       := .venv
+VENV_STAMP := $(VENV)/.installed
+# sam build's go1.x builder honours these: static, stripped arm64 binaries without the RPC shim.
+SAM_BUILD_ENV := CGO_ENABLED=0 GOFLAGS='-tags=lambda.norpc -trimpath "-ldflags=-s -w"'
 
-.PHONY: help local test test-unit deps tools-check go-deps node-deps fmt vet clean
+.PHONY: help local test test-unit deps tools-check go-deps node-deps venv browser-deps lint sam-build fmt vet clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,9 +28,10 @@ local: deps ## Run the whole service locally, seeded (HTTP API :3000, Lambda inv
 	@$(GO) build -o .local/bin/local ./infra/cmd/local
 	@exec .local/bin/local
 
-test: deps ## Run every test (unit, store, end-to-end) against DynamoDB Local and the SES emulator
+test: deps venv browser-deps ## Run every test: lint, sam build, unit, store, end-to-end and browser tests
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(MAKE) --no-print-directory lint sam-build
 	DYNAMODB_PORT=$(TEST_DYNAMODB_PORT) SES_PORT=$(TEST_SES_PORT) \
 		$(GO) run ./infra/cmd/local -emulators-only -- $(GO) test -count=1 -timeout 12m ./...
 
@@ -54,6 +59,29 @@ $(NODE_STAMP): package.json package-lock.json
 	@echo "Installing npm packages (DynamoDB Local, SES emulator, NHS.UK frontend)…"
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+venv: $(VENV_STAMP)
+$(VENV_STAMP): requirements-dev.txt
+	@command -v python3 >/dev/null || { echo "Python 3 is missing: apt-get install -y python3 python3-venv"; exit 1; }
+	@echo "Installing the SAM CLI and cfn-lint into $(VENV) (about a minute, once)…"
+	@python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install -y python3-venv"; exit 1; }
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# Debian's Chromium drives the browser and accessibility tests.
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Chromium for the browser tests (about a minute, once)…"; \
+			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "Chromium is missing: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; }
+
+lint: venv ## Lint template.yaml with cfn-lint
+	$(VENV)/bin/cfn-lint template.yaml
+
+sam-build: venv ## sam build: arm64 bootstrap binaries for every function, as deployed
+	$(SAM_BUILD_ENV) $(VENV)/bin/sam build --parallel >/dev/null 2>.local/sam-build.log || { cat .local/sam-build.log; exit 1; }
+	@ls -l .aws-sam/build/*/bootstrap | awk '{printf "  %-60s %6.1f MB\n", $$NF, $$5/1048576}'
 
 fmt: ## Format the Go code
 	gofmt -w $$(git ls-files '*.go')

@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/email"
 	"github.com/ipspc/referrals/shared/notify"
 	"github.com/ipspc/referrals/shared/secrets"
+	"github.com/ipspc/referrals/shared/ses"
 	"github.com/ipspc/referrals/shared/signedlink"
 )
 
@@ -66,7 +66,7 @@ func run() error {
 	n := &notify.Notifier{
 		Store:   dynamo.NewNotifications(db, env("REFERRALS_TABLE")),
 		People:  dynamo.NewDirectory(db, env("DIRECTORY_TABLE")),
-		Mailer:  email.NewSender(sesv2.NewFromConfig(awsCfg), env("SENDER_ADDRESS"), env("SES_CONFIGURATION_SET")),
+		Mailer:  ses.NewSender(sesv2.NewFromConfig(awsCfg), env("SENDER_ADDRESS"), env("SES_CONFIGURATION_SET")),
 		Links:   signer,
 		BaseURL: strings.TrimSuffix(env("PUBLIC_BASE_URL"), "/"),
 		LinkTTL: time.Duration(linkDays) * 24 * time.Hour,

@@ -55,42 +55,16 @@ var neverInEmails = []string{
 	"S1 2HH", "0114 496 0000", "C88038",
 }
 
-var (
-	contactBy = calendar.Date{Year: 2026, Month: 11, Day: 25}
-	meetBy    = calendar.Date{Year: 2026, Month: 12, Day: 8}
-)
-
 const link = "https://referrals.example.org/referrals/R-7K3M9QX2?token=AQAAAABrK5SYc3At"
 
-// messageFor builds the Message a function would build for kind from the fixture. Message has no
-// field for the NHS number, date of birth, health conditions, notes, phone or email, so this is
-// as much of the patient as an email can ever be given.
+// messageFor is Example(kind) or stops the test. Message has no field for the NHS number, date of
+// birth, health conditions, notes, phone or email, so this is as much of the patient as an email
+// can ever be given.
 func messageFor(tb testing.TB, kind Kind) Message {
 	tb.Helper()
-	p := patient.Patient
-	m := Message{
-		Kind:             kind,
-		ReferralID:       "R-7K3M9QX2",
-		PatientGivenName: p.GivenName,
-		PatientInitial:   string([]rune(p.FamilyName)[:1]),
-		AreaName:         "South Yorkshire",
-		PreferredContact: p.PreferredContact,
-		ContactBy:        contactBy,
-		MeetBy:           meetBy,
-	}
-	switch kind {
-	case Assignment, ContactReminder, MeetingReminder:
-		m.To, m.RecipientName, m.Link = []string{"alex.morgan@example.org"}, "Alex Morgan", link
-	case Acknowledgement:
-		m.To, m.RecipientName, m.Status = []string{patient.Referrer.Email}, patient.Referrer.Name, StatusAssigned
-	case Waitlisted:
-		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
-		m.ContactBy, m.MeetBy = calendar.Date{}, calendar.Date{}
-	case ContactOverdue, MeetingOverdue:
-		m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
-		m.Cc, m.SpecialistName = []string{"lead.south-yorkshire@example.org"}, "Alex Morgan"
-	default:
-		tb.Fatalf("messageFor: no fixture for kind %q", kind)
+	m, err := Example(kind)
+	if err != nil {
+		tb.Fatalf("messageFor: %v", err)
 	}
 	return m
 }

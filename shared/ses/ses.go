@@ -1,4 +1,5 @@
-package email
+// Package ses sends the service's emails through Amazon SES v2.
+package ses
 
 import (
 	"context"
@@ -8,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/ipspc/referrals/shared/email"
 )
 
 // SESAPI is the one SES v2 call the Sender makes.
@@ -17,7 +20,7 @@ type SESAPI interface {
 
 var _ SESAPI = (*sesv2.Client)(nil)
 
-// Sender sends Messages through SES v2.
+// Sender sends email.Messages through SES v2.
 type Sender struct {
 	client           SESAPI
 	from             string
@@ -34,8 +37,8 @@ const charset = "UTF-8"
 
 // Send renders m and sends it, returning SES's message id. Errors name the kind and referral id,
 // never patient data; a message that cannot be rendered wraps ErrInvalidMessage (do not retry).
-func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err error) {
-	r, err := Render(m)
+func (s *Sender) Send(ctx context.Context, m email.Message) (messageID string, err error) {
+	r, err := email.Render(m)
 	if err != nil {
 		return "", fmt.Errorf("send %q email for referral %s: %w", m.Kind, reference(m.ReferralID), err)
 	}
@@ -73,8 +76,10 @@ func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err err
 // reference returns a referral id fit for an error message: as it is when well formed, quoted
 // (so no control character reaches a log line) when not.
 func reference(id string) string {
-	if referralIDPattern.MatchString(id) {
-		return id
+	for _, r := range id {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') || len(id) > 32 {
+			return fmt.Sprintf("%q", id)
+		}
 	}
-	return fmt.Sprintf("%q", id)
+	return id
 }

@@ -1,4 +1,4 @@
-package email
+package ses
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/ipspc/referrals/shared/email"
 	"net/http"
 	"os"
 	"regexp"
@@ -39,17 +40,17 @@ func TestSenderBuildsInput(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name             string
-		kind             Kind
+		kind             email.Kind
 		configurationSet string
 	}{
-		{"assignment in a configuration set", Assignment, "ipspc-referrals-prod"},
-		{"acknowledgement without a configuration set", Acknowledgement, ""},
-		{"overdue with a Cc", MeetingOverdue, "ipspc-referrals-prod"},
+		{"assignment in a configuration set", email.Assignment, "ipspc-referrals-prod"},
+		{"acknowledgement without a configuration set", email.Acknowledgement, ""},
+		{"overdue with a Cc", email.MeetingOverdue, "ipspc-referrals-prod"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := messageFor(t, tt.kind)
+			m := exampleFor(t, tt.kind)
 			want := mustRender(t, m)
 			var got *sesv2.SendEmailInput
 			client := &fakeSES{sendEmail: func(_ context.Context, in *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
@@ -115,14 +116,14 @@ func TestSenderErrors(t *testing.T) {
 	throttled := errors.New("TooManyRequestsException: Maximum sending rate exceeded")
 	tests := []struct {
 		name    string
-		edit    func(*Message)
+		edit    func(*email.Message)
 		sesErr  error
 		wantIs  error
 		calls   int
 		wantMsg string
 	}{
-		{"SES fails", func(*Message) {}, throttled, throttled, 1, `send contact-reminder email for referral R-7K3M9QX2`},
-		{"message invalid", func(m *Message) { m.Link = "" }, nil, ErrInvalidMessage, 0, `send "contact-reminder" email for referral R-7K3M9QX2`},
+		{"SES fails", func(*email.Message) {}, throttled, throttled, 1, `send contact-reminder email for referral R-7K3M9QX2`},
+		{"message invalid", func(m *email.Message) { m.Link = "" }, nil, email.ErrInvalidMessage, 0, `send "contact-reminder" email for referral R-7K3M9QX2`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,7 +133,7 @@ func TestSenderErrors(t *testing.T) {
 				calls++
 				return nil, tt.sesErr
 			}}
-			m := messageFor(t, ContactReminder)
+			m := exampleFor(t, email.ContactReminder)
 			tt.edit(&m)
 			id, err := NewSender(client, sender, "").Send(context.Background(), m)
 			if !errors.Is(err, tt.wantIs) {
@@ -253,10 +254,10 @@ func uniqueAddress(tb testing.TB, role string) string {
 func TestSenderEmulator(t *testing.T) {
 	t.Parallel()
 	client, endpoint := newEmulatorClient(t)
-	for _, kind := range Kinds {
+	for _, kind := range email.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			m := messageFor(t, kind)
+			m := exampleFor(t, kind)
 			m.To = []string{uniqueAddress(t, "to")}
 			if len(m.Cc) > 0 {
 				m.Cc = []string{uniqueAddress(t, "cc")}
@@ -305,4 +306,24 @@ func TestSenderEmulator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exampleFor is email.Example for kind, or stops the test.
+func exampleFor(tb testing.TB, kind email.Kind) email.Message {
+	tb.Helper()
+	m, err := email.Example(kind)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// mustRender renders m or stops the test.
+func mustRender(tb testing.TB, m email.Message) email.Rendered {
+	tb.Helper()
+	r, err := email.Render(m)
+	if err != nil {
+		tb.Fatalf("Render(%s): %v", m.Kind, err)
+	}
+	return r
 }
