@@ -71,6 +71,7 @@ func run() error {
 		BaseURL: strings.TrimSuffix(env("PUBLIC_BASE_URL"), "/"),
 		LinkTTL: time.Duration(linkDays) * 24 * time.Hour,
 		Now:     time.Now,
+		Via:     "stream",
 		Claimant: func(ctx context.Context) string {
 			if lc, ok := lambdacontext.FromContext(ctx); ok {
 				return lc.AwsRequestID

@@ -35,6 +35,8 @@ type Notifications struct {
 	Lease time.Duration
 	// Retention is how long a notification record is kept (TTL): longer than any referral stays open.
 	Retention time.Duration
+	// Consumed, when set, is told the capacity each read consumed (benchmarks and tests).
+	Consumed func(op string, cc ddb.ConsumedCapacity)
 }
 
 var _ notify.Store = (*Notifications)(nil)
@@ -71,6 +73,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 	in := &dynamodb.QueryInput{
 		TableName: &n.table, KeyConditionExpression: expr.KeyCondition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
+		ReturnConsumedCapacity: ddb.ReturnConsumedCapacityTotal,
 	}
 	var r referral.Referral
 	found := false
@@ -79,6 +82,9 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return r, nil, fmt.Errorf("load referral %s: %w", referralID, err)
+		}
+		if n.Consumed != nil && page.ConsumedCapacity != nil {
+			n.Consumed("load", *page.ConsumedCapacity)
 		}
 		for _, item := range page.Items {
 			sk, _ := item[attrSK].(*ddb.AttributeValueMemberS)

@@ -40,7 +40,7 @@ type Referrals struct {
 	// specialists; past it Record gives up with an error the edge turns into 503 + Retry-After.
 	MaxAttempts int
 	// Consumed, when set, is told the capacity each call consumed (benchmarks and tests).
-	Consumed func(op string, cc []ddb.ConsumedCapacity)
+	Consumed func(op string, cc ddb.ConsumedCapacity)
 }
 
 var _ referral.Store = (*Referrals)(nil)
@@ -425,8 +425,10 @@ func (s *Referrals) Claimed(ctx context.Context, key string, now time.Time) (ref
 }
 
 func (s *Referrals) consumed(op string, cc []ddb.ConsumedCapacity) {
-	if s.Consumed != nil && len(cc) > 0 {
-		s.Consumed(op, cc)
+	if s.Consumed != nil {
+		for _, c := range cc {
+			s.Consumed(op, c)
+		}
 	}
 }
 

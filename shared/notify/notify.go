@@ -59,6 +59,8 @@ type Notifier struct {
 	Now     func() time.Time
 	// Claimant names this sender in claims (the Lambda request id does well).
 	Claimant func(ctx context.Context) string
+	// Via names the trigger in audit events: "stream" (NotifierFunction) or "schedule".
+	Via string
 	// SendTimeout bounds one SES call, so a hung endpoint fails the record instead of the whole
 	// invocation. It must stay well under the store's claim lease.
 	SendTimeout time.Duration
@@ -115,10 +117,7 @@ func (n *Notifier) Send(ctx context.Context, r referral.Referral, kind email.Kin
 	if err == nil {
 		var id string
 		if id, err = n.send(ctx, msg); err == nil {
-			event := referral.Event{At: now.UTC(), Type: eventType(kind), By: referral.System, Via: "stream", Detail: string(kind)}
-			if strings.Contains(string(kind), "reminder") || strings.Contains(string(kind), "overdue") {
-				event.Via = "schedule"
-			}
+			event := referral.Event{At: now.UTC(), Type: eventType(kind), By: referral.System, Via: n.Via, Detail: string(kind)}
 			if err := n.Store.Confirm(ctx, r.ID, kind, claimant, id, event); err != nil {
 				// Sent but not confirmed: the claim expires and a retry could send again. Report
 				// it; duplicates are better than a lost email, and this needs DynamoDB to fail

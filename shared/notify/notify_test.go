@@ -140,7 +140,7 @@ func testReferral(status referral.Status, specialist string) referral.Referral {
 }
 
 func newNotifier(store *memStore, mailer *fakeMailer, people fakePeople) *Notifier {
-	return &Notifier{Store: store, People: people, Mailer: mailer, Links: fakeLinks{}, BaseURL: "https://api.example", LinkTTL: time.Hour,
+	return &Notifier{Store: store, People: people, Mailer: mailer, Links: fakeLinks{}, BaseURL: "https://api.example", LinkTTL: time.Hour, Via: "stream",
 		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
 }
 
