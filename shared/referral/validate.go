@@ -53,14 +53,14 @@ func Validate(s Submission, receivedAt time.Time, rules Rules) (Submission, erro
 	out := Submission{}
 	p, r := s.Patient, s.Referrer
 
-	out.Patient.GivenName = v.name("patient.givenName", p.GivenName, "the patient's given name", "Given name")
-	out.Patient.FamilyName = v.name("patient.familyName", p.FamilyName, "the patient's family name", "Family name")
+	out.Patient.GivenName = v.name("patient.givenName", p.GivenName, "the patient's first name", "First name")
+	out.Patient.FamilyName = v.name("patient.familyName", p.FamilyName, "the patient's last name", "Last name")
 	out.Patient.DateOfBirth = v.dateOfBirth("patient.dateOfBirth", p.DateOfBirth, calendar.DateOf(receivedAt), rules.MinAge)
 	out.Patient.NHSNumber = v.nhsNumber("patient.nhsNumber", p.NHSNumber)
 	out.Patient.Postcode = v.postcode("patient.postcode", p.Postcode)
 	out.Patient.Phone, out.Patient.Email, out.Patient.PreferredContact = v.patientContact(p)
 
-	out.Referrer.Name = v.name("referrer.name", r.Name, "the referrer's name", "Referrer's name")
+	out.Referrer.Name = v.name("referrer.name", r.Name, "your full name", "Full name")
 	out.Referrer.PracticeCode = v.practiceCode("referrer.practiceCode", r.PracticeCode)
 	out.Referrer.Email = v.referrerEmail("referrer.email", r.Email, rules.ReferrerEmailDomains)
 	if strings.TrimSpace(r.Phone) != "" {
