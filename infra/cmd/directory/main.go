@@ -22,10 +22,12 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/ipspc/referrals/shared/bounce"
 	"github.com/ipspc/referrals/shared/directory"
 	"github.com/ipspc/referrals/shared/dynamo"
 )
@@ -41,7 +43,8 @@ Commands:
         import directory files in order, e.g. infra/directory/areas.json then a people file;
         caseloads are kept
   list
-        areas with their lead and prefix count, and specialists with caseload/capacity and status
+        areas with their lead and prefix count, and specialists with caseload/capacity and status;
+        addresses SES reported as bouncing or complained about are marked EMAIL FAILING
   specialist add -area AREA -id ID -name NAME -email EMAIL [-capacity 20]
         add an active specialist to an area
   specialist update -id ID [-name NAME] [-email EMAIL] [-capacity N]
@@ -253,6 +256,15 @@ func list(ctx context.Context, d *dynamo.Directory, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Addresses SES reported as bouncing or complained about (the BounceFunction marks them).
+	failing, err := d.FailingEmails(ctx)
+	if err != nil {
+		return err
+	}
+	failingNote := map[bounce.Holder]string{}
+	for _, f := range failing {
+		failingNote[f.Holder] = fmt.Sprintf("\tEMAIL FAILING: %s since %s", f.Reason, f.Since.Format(time.DateOnly))
+	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	var total, active int
 	for _, a := range areas {
@@ -266,7 +278,7 @@ func list(ctx context.Context, d *dynamo.Directory, stdout, _ io.Writer) error {
 		}
 		fmt.Fprintf(w, "area %s: %s\n", a.ID, a.Name)
 		fmt.Fprintf(w, "  local authorities: %s\n", strings.Join(a.LocalAuthorities, ", "))
-		fmt.Fprintf(w, "  lead: %s\n", lead)
+		fmt.Fprintf(w, "  lead: %s%s\n", lead, failingNote[bounce.Holder{AreaID: a.ID}])
 		fmt.Fprintf(w, "  prefixes: %d\n", len(a.Postcodes))
 		if len(specialists) == 0 {
 			fmt.Fprintf(w, "  specialists: none (referrals here are waitlisted)\n")
@@ -276,10 +288,13 @@ func list(ctx context.Context, d *dynamo.Directory, stdout, _ io.Writer) error {
 			if s.Active {
 				active++
 			}
-			fmt.Fprintf(w, "  specialist\t%s\n", specialistLine(s))
+			fmt.Fprintf(w, "  specialist\t%s%s\n", specialistLine(s), failingNote[bounce.Holder{AreaID: a.ID, SpecialistID: s.ID}])
 		}
 	}
 	fmt.Fprintf(w, "%d areas, %d specialists (%d active)\n", len(areas), total, active)
+	if len(failing) > 0 {
+		fmt.Fprintf(w, "%d email addresses failing: correct them (docs/operations.md, \"Email bounces\")\n", len(failing))
+	}
 	return w.Flush()
 }
 
