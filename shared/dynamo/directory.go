@@ -139,8 +139,7 @@ func (d *Directory) Import(ctx context.Context, f directory.File) error {
 		if err := d.upsertSpecialist(ctx, s); err != nil {
 			return fmt.Errorf("import directory: %w", err)
 		}
-		// Waitlist hook (later issue): a new specialist or a raised capacity frees capacity; drain
-		// the area's waitlist here.
+		// Freed capacity drains the waitlist: the directory command runs referral.Waitlist after this.
 	}
 	return nil
 }
@@ -361,8 +360,7 @@ func (d *Directory) PutSpecialist(ctx context.Context, s directory.Specialist) e
 	if err := d.upsertSpecialist(ctx, s); err != nil {
 		return err
 	}
-	// Waitlist hook (later issue): a new specialist or a raised capacity frees capacity; drain the
-	// area's waitlist here.
+	// Freed capacity drains the waitlist: the directory command runs referral.Waitlist after this.
 	return nil
 }
 
@@ -375,7 +373,7 @@ func (d *Directory) SetCapacity(ctx context.Context, areaID, specialistID string
 	if err := d.updateSpecialist(ctx, areaID, specialistID, update); err != nil {
 		return fmt.Errorf("set capacity of %s: %w", specialistID, err)
 	}
-	// Waitlist hook (later issue): a raised capacity frees capacity; drain the area's waitlist here.
+	// Freed capacity drains the waitlist: the directory command runs referral.Waitlist after this.
 	return nil
 }
 
@@ -386,8 +384,7 @@ func (d *Directory) SetActive(ctx context.Context, areaID, specialistID string, 
 	if err := d.updateSpecialist(ctx, areaID, specialistID, update); err != nil {
 		return fmt.Errorf("set active of %s: %w", specialistID, err)
 	}
-	// Waitlist hook (later issue): when active, the specialist may have free capacity; drain the
-	// area's waitlist here.
+	// Freed capacity drains the waitlist: the directory command runs referral.Waitlist after this.
 	return nil
 }
 

@@ -188,8 +188,24 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	line := logLine{outcome: string(out.Receipt.Status), referralID: out.Receipt.ReferralID, area: out.Receipt.Area}
 	if out.Replayed {
 		line.outcome = "replayed"
+	} else {
+		h.countAccepted(out.Receipt)
 	}
 	return h.created(ctx, html, out.Receipt), line
+}
+
+// countAccepted feeds the dashboard: referrals received, assigned and waitlisted per area.
+func (h *Handler) countAccepted(r referral.Receipt) {
+	if h.Metrics == nil {
+		return
+	}
+	area := map[string]string{"Area": r.Area}
+	h.Metrics.Count("ReferralsReceived", 1, area)
+	if r.Status == referral.StatusWaitlisted {
+		h.Metrics.Count("Waitlisted", 1, area)
+	} else {
+		h.Metrics.Count("Assignments", 1, area)
+	}
 }
 
 // countOutOfArea counts a referral from outside every area by postcode district only (SPEC §4).

@@ -215,6 +215,40 @@ func TestHandlePassesKeyChannelAndNoPatientDataInLogs(t *testing.T) {
 	}
 }
 
+func TestHandleCountsAcceptedReferralsByArea(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		outcome  referral.Outcome
+		wantKind string // "" for no metrics
+	}{
+		{"assigned", referral.Outcome{Receipt: receipt}, "Assignments"},
+		{"waitlisted", referral.Outcome{Receipt: func() referral.Receipt { r := receipt; r.Status = referral.StatusWaitlisted; return r }()}, "Waitlisted"},
+		{"replay is not counted twice", referral.Outcome{Receipt: receipt, Replayed: true}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &fakeCounter{}
+			f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) { return tt.outcome, nil }}
+			newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), loadEvent(t, "post-referral-json.json"))
+			var got []string
+			for _, c := range m.calls {
+				if c.dims["Area"] != "south-yorkshire" || len(c.dims) != 1 {
+					t.Errorf("%s dimensions = %v, want Area only", c.name, c.dims)
+				}
+				got = append(got, c.name)
+			}
+			want := []string{}
+			if tt.wantKind != "" {
+				want = []string{"ReferralsReceived", tt.wantKind}
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("metrics %v, want %v", got, want)
+			}
+		})
+	}
+}
+
 func TestHandleCountsOutOfAreaByDistrictOnly(t *testing.T) {
 	t.Parallel()
 	m := &fakeCounter{}

@@ -2,9 +2,11 @@
 // people files of infra/directory, lists areas and specialists, and adds, updates, activates and
 // deactivates specialists and sets their capacity.
 //
-//	directory [-table NAME] <command> [arguments]
+//	directory [-table NAME] [-referrals-table NAME] <command> [arguments]
 //
-// The table is -table or DIRECTORY_TABLE. AWS settings come from the SDK's usual sources
+// The table is -table or DIRECTORY_TABLE. A change that frees capacity (a new or reactivated
+// specialist, a raised capacity, an import) then assigns waitlisted referrals, oldest first, when
+// the referrals table is known (-referrals-table or REFERRALS_TABLE). AWS settings come from the SDK's usual sources
 // (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB…), so the same command works against DynamoDB
 // Local and a real account. See infra/directory/README.md.
 package main
@@ -16,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -28,14 +31,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ipspc/referrals/shared/bounce"
+	"github.com/ipspc/referrals/shared/calendar"
 	"github.com/ipspc/referrals/shared/directory"
 	"github.com/ipspc/referrals/shared/dynamo"
+	"github.com/ipspc/referrals/shared/referral"
 )
 
-const usage = `Usage: directory [-table NAME] <command> [arguments]
+const usage = `Usage: directory [-table NAME] [-referrals-table NAME] <command> [arguments]
 
 Manages the IPSPC directory (areas, postcode prefixes, specialists) in the DynamoDB DirectoryTable.
-The table is -table NAME, or the DIRECTORY_TABLE environment variable. AWS settings come from the
+The table is -table NAME, or the DIRECTORY_TABLE environment variable. After a change that frees
+capacity, waitlisted referrals are assigned (oldest first, with fresh deadlines) when the referrals
+table is known: -referrals-table NAME or REFERRALS_TABLE. AWS settings come from the
 environment as usual: AWS_REGION, AWS_PROFILE, and AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local.
 
 Commands:
@@ -55,6 +62,8 @@ Commands:
         give a specialist new referrals again
   capacity -id ID N
         set a specialist's capacity (caseload limit; the IPS fidelity limit is 20)
+  drain
+        assign waitlisted referrals in every area where a specialist has capacity
 `
 
 func main() {
@@ -98,6 +107,7 @@ type action func(ctx context.Context, d *dynamo.Directory, stdout, stderr io.Wri
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("directory")
 	table := fs.String("table", os.Getenv("DIRECTORY_TABLE"), "")
+	referralsTable := fs.String("referrals-table", os.Getenv("REFERRALS_TABLE"), "")
 	if err := fs.Parse(args); err != nil {
 		if err := flagError(err, usage, stdout); !errors.Is(err, flag.ErrHelp) {
 			return err
@@ -119,6 +129,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		act, err = parseSpecialist(cmdArgs, stdout)
 	case "capacity":
 		act, err = parseCapacity(cmdArgs, stdout)
+	case "drain":
+		if len(cmdArgs) > 0 {
+			return usagef(usage, "drain takes no arguments")
+		}
+		act = func(context.Context, *dynamo.Directory, io.Writer, io.Writer) error { return nil }
+		if *referralsTable == "" {
+			return usagef(usage, "drain: no referrals table: give -referrals-table NAME or set REFERRALS_TABLE")
+		}
 	case "help":
 		_, err = io.WriteString(stdout, usage)
 		return err
@@ -134,15 +152,69 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *table == "" {
 		return usagef(usage, "no table: give -table NAME or set DIRECTORY_TABLE")
 	}
-	d, err := connect(ctx, *table)
+	client, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	return act(ctx, d, stdout, stderr)
+	if err := act(ctx, dynamo.NewDirectory(client, *table), stdout, stderr); err != nil {
+		return err
+	}
+	if !freesCapacity(cmd, cmdArgs) {
+		return nil
+	}
+	if *referralsTable == "" {
+		_, err := fmt.Fprintln(stderr, "Capacity may have freed: run `directory -referrals-table NAME drain` to assign waitlisted referrals.")
+		return err
+	}
+	return drain(ctx, client, *table, *referralsTable, stdout)
+}
+
+// freesCapacity reports whether a command can give a specialist room for more referrals.
+func freesCapacity(cmd string, args []string) bool {
+	switch cmd {
+	case "import", "capacity", "drain":
+		return true
+	case "specialist":
+		return len(args) > 0 && (args[0] == "add" || args[0] == "update" || args[0] == "activate")
+	}
+	return false
+}
+
+// drain assigns waitlisted referrals, oldest first, in every area that has any (SPEC §5). The
+// assignment emails follow from the referrals table's stream, as for any assignment.
+func drain(ctx context.Context, client *dynamodb.Client, directoryTable, referralsTable string, stdout io.Writer) error {
+	waiting, err := dynamo.NewDue(client, referralsTable).WaitlistCounts(ctx)
+	if err != nil {
+		return err
+	}
+	policy := referral.DefaultPolicy()
+	for name, days := range map[string]*int{"CONTACT_WORKING_DAYS": &policy.ContactWorkingDays, "MEETING_WORKING_DAYS": &policy.MeetingWorkingDays} {
+		if v := os.Getenv(name); v != "" { // the deployment's settings, when they differ from SPEC's defaults
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%s must be a whole number of days, not %q", name, v)
+			}
+			*days = n
+		}
+	}
+	w := &referral.Waitlist{
+		Store:    dynamo.NewReferrals(client, dynamo.Tables{Referrals: referralsTable, Directory: directoryTable}),
+		Calendar: calendar.Embedded(), Policy: policy, Now: time.Now,
+	}
+	for _, area := range slices.Sorted(maps.Keys(waiting)) {
+		assigned, err := w.Drain(ctx, area)
+		if _, perr := fmt.Fprintf(stdout, "%s: %d of %d waitlisted referrals assigned\n", area, len(assigned), waiting[area]); perr != nil {
+			return perr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // connect loads the AWS configuration: this is the only place the command does.
-func connect(ctx context.Context, table string) (*dynamo.Directory, error) {
+func connect(ctx context.Context) (*dynamodb.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
@@ -150,7 +222,7 @@ func connect(ctx context.Context, table string) (*dynamo.Directory, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region: set AWS_REGION (the service runs in eu-west-2)")
 	}
-	return dynamo.NewDirectory(dynamodb.NewFromConfig(cfg), table), nil
+	return dynamodb.NewFromConfig(cfg), nil
 }
 
 func newFlagSet(name string) *flag.FlagSet {
