@@ -298,8 +298,7 @@ func (s *Referrals) putReferral(r referral.Referral) (ddb.TransactWriteItem, err
 	}
 	if r.Status == referral.StatusWaitlisted {
 		item.WaitArea = r.Area
-		// Nanoseconds then id: the oldest first, and never two equal sort keys.
-		item.WaitSince = r.ReceivedAt.UTC().Format(time.RFC3339Nano) + "#" + r.ID
+		item.WaitSince = waitSince(r)
 	} else {
 		item.DueShard, item.DueAt, item.DueKind = dueShard, r.ContactBy.String(), dueContact
 		item.AssignedAt = item.ReceivedAt
@@ -316,6 +315,19 @@ func (s *Referrals) putReferral(r referral.Referral) (ddb.TransactWriteItem, err
 		TableName: &s.tables.Referrals, Item: av,
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 	}}, nil
+}
+
+// waitSince is a waitlisted referral's sort key in the Waitlist index: the instant it was
+// received, to the nanosecond and in fixed width so that keys sort as the instants do, then the id,
+// so the oldest comes first and no two keys are equal. ReceivedAt is kept to the second, so two
+// referrals received in the same second would be ordered by id: the instant comes from the
+// received event when it is of that same second.
+func waitSince(r referral.Referral) string {
+	at := r.ReceivedAt.UTC()
+	if e, ok := r.FirstEvent(referral.EventReceived); ok && e.At.UTC().Truncate(time.Second).Equal(at) {
+		at = e.At.UTC()
+	}
+	return at.Format("2006-01-02T15:04:05.000000000Z07:00") + "#" + r.ID
 }
 
 // writeOpenCase creates the patient's open case in the area, or joins the existing one, on the
@@ -418,7 +430,9 @@ func (s *Referrals) Claimed(ctx context.Context, key string, now time.Time) (ref
 	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
 		return referral.Idempotency{}, fmt.Errorf("decode idempotency claim: %w", err)
 	}
-	if item.ExpiresAt <= now.Unix() {
+	// Expired only once past its second, as putClaim's condition (expiresAt < now) sees it: in its
+	// last second a claim blocks Record, so it must be found here too, or the replay is a 404.
+	if item.ExpiresAt < now.Unix() {
 		return referral.Idempotency{}, referral.Errorf(referral.CodeNotFound, "no such idempotency key")
 	}
 	return referral.Idempotency{Key: key, RequestHash: item.RequestHash, Receipt: item.Receipt, ExpiresAt: time.Unix(item.ExpiresAt, 0)}, nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ipspc/referrals/shared/directory"
 	"github.com/ipspc/referrals/shared/email"
@@ -216,10 +217,13 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, kind email.
 	return m, nil
 }
 
-// initial is the family-name initial: the first letter, upper-cased.
+// initial is the family-name initial: the first letter, upper-cased ("'t Hooft" gives "T"). The
+// first character may be no letter, and emails refuse an initial that is not one.
 func initial(family string) string {
-	for _, r := range strings.TrimSpace(family) {
-		return strings.ToUpper(string(r))
+	for _, r := range family {
+		if unicode.IsLetter(r) {
+			return strings.ToUpper(string(r))
+		}
 	}
 	return ""
 }
