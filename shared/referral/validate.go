@@ -104,6 +104,9 @@ func (v *validator) name(field, s, what, label string) string {
 		v.fail(field, label+" must not include line breaks or other control characters")
 	case utf8.RuneCountInString(s) > MaxNameLength:
 		v.fail(field, fmt.Sprintf("%s must be %d characters or fewer", label, MaxNameLength))
+	case !strings.ContainsFunc(s, unicode.IsLetter):
+		// A name is written with letters; emails address people by their initial.
+		v.fail(field, label+" must include at least one letter")
 	}
 	return s
 }

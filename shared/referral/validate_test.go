@@ -259,6 +259,8 @@ func TestValidateNames(t *testing.T) {
 		{name: "non-Latin script", edit: func(s *referral.Submission) { s.Patient.GivenName = "Zoë 李 محمد" }},
 		{name: "101 characters", edit: func(s *referral.Submission) { s.Patient.GivenName = accented100 + "e" },
 			field: "patient.givenName", msg: "100 characters or fewer"},
+		{name: "family name without a letter", edit: func(s *referral.Submission) { s.Patient.FamilyName = "-" },
+			field: "patient.familyName", msg: "Last name must include at least one letter"},
 		{name: "empty given name", edit: func(s *referral.Submission) { s.Patient.GivenName = "" },
 			field: "patient.givenName", msg: "Enter the patient's first name"},
 		{name: "spaces only", edit: func(s *referral.Submission) { s.Patient.FamilyName = "   " },
