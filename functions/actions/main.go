@@ -62,10 +62,12 @@ func run() error {
 		Policy:   cfg.Policy,
 		Now:      time.Now,
 	}
+	progress := dynamo.NewProgress(db, cfg.Tables)
+	progress.ClosedRetention = cfg.ClosedRetention
 	h := &actions.Handler{
 		Links: signer,
 		Progress: &referral.Progress{
-			Store: dynamo.NewProgress(db, cfg.Tables),
+			Store: progress,
 			// A close frees capacity: the area's oldest waitlisted referral takes it (SPEC §5).
 			Drain: referral.DrainFunc(func(ctx context.Context, area string) error {
 				_, err := waitlist.Drain(ctx, area)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/ipspc/referrals/shared/dynamo"
 	"github.com/ipspc/referrals/shared/referral"
@@ -18,6 +19,8 @@ type Config struct {
 	// LinkSecretARN names the Secrets Manager secret whose SecretString is the HMAC key of the
 	// signed links (read with secrets.LinkSecret, as the notifier does).
 	LinkSecretARN string
+	// ClosedRetention is how long a closed referral is kept before TTL deletes it (SPEC §8).
+	ClosedRetention time.Duration
 }
 
 // ConfigFromEnv reads and checks every setting, naming each one that is missing or wrong, so a
@@ -49,5 +52,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.Policy.ContactWorkingDays = number("CONTACT_WORKING_DAYS", c.Policy.ContactWorkingDays, 1)
 	c.Policy.MeetingWorkingDays = number("MEETING_WORKING_DAYS", c.Policy.MeetingWorkingDays, 1)
+	c.ClosedRetention = time.Duration(number("CLOSED_RETENTION_DAYS", 730, 1)) * 24 * time.Hour
 	return c, errors.Join(errs...)
 }

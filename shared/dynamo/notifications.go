@@ -33,7 +33,8 @@ type Notifications struct {
 	// Lease is how long a claim blocks other senders. It must outlast one send (SES calls have
 	// a deadline well under it); a claim older than this was abandoned by a crashed sender.
 	Lease time.Duration
-	// Retention is how long a notification record is kept (TTL): longer than any referral stays open.
+	// Retention is how long a notification record is kept (TTL): at least as long as a closed
+	// referral is kept, so a record never disappears before its referral.
 	Retention time.Duration
 	// Consumed, when set, is told the capacity each read consumed (benchmarks and tests).
 	Consumed func(op string, cc ddb.ConsumedCapacity)
@@ -43,7 +44,7 @@ var _ notify.Store = (*Notifications)(nil)
 
 // NewNotifications returns the notification store on the referrals table.
 func NewNotifications(client NotificationsAPI, referralsTable string) *Notifications {
-	return &Notifications{client: client, table: referralsTable, Lease: 2 * time.Minute, Retention: 400 * 24 * time.Hour}
+	return &Notifications{client: client, table: referralsTable, Lease: 2 * time.Minute, Retention: 800 * 24 * time.Hour}
 }
 
 const (

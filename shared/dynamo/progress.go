@@ -36,6 +36,9 @@ type Progress struct {
 	// MaxAttempts bounds the attempts at a close's transaction when it conflicts with concurrent
 	// writes to the patient's open case or the specialist's caseload.
 	MaxAttempts int
+	// ClosedRetention is how long a closed referral is kept: the close sets the table's TTL
+	// attribute (expiresAt) this far ahead, and DynamoDB deletes the referral after it.
+	ClosedRetention time.Duration
 }
 
 var _ referral.ProgressStore = (*Progress)(nil)
@@ -194,6 +197,9 @@ func (p *Progress) planClose(r referral.Referral, e referral.Event, open *openIt
 		Set(expression.Name("status"), expression.Value(referral.StatusClosed)).
 		Set(expression.Name("closedAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("closeReason"), expression.Value(e.Detail))
+	if p.ClosedRetention > 0 {
+		update = update.Set(expression.Name("expiresAt"), expression.Value(e.At.Add(p.ClosedRetention).Unix()))
+	}
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(withoutDue(update)).Build()
 	if err != nil {
 		return nil, err

@@ -23,7 +23,9 @@ type progressFixture struct {
 func newProgressFixture(t *testing.T, capacity int) progressFixture {
 	t.Helper()
 	f := newStoreFixture(t, specialist("ann", "south-yorkshire", capacity, true), specialist("bob", "south-yorkshire", capacity, true))
-	return progressFixture{storeFixture: f, progress: NewProgress(f.client, f.tables)}
+	p := NewProgress(f.client, f.tables)
+	p.ClosedRetention = 730 * 24 * time.Hour
+	return progressFixture{storeFixture: f, progress: p}
 }
 
 // record stores a referral through the intake store, so the items are the ones intake writes.
@@ -258,6 +260,10 @@ func TestProgressCloseReleasesCapacity(t *testing.T) {
 					t.Fatalf("Close %d: %v", i, err)
 				}
 				item := f.stored(t, rs[i].ID)
+				wantExpiry := time.Date(2026, 11, 24, 14, 30, 0, 0, time.UTC).Add(730 * 24 * time.Hour).Unix()
+				if item.ExpiresAt != wantExpiry {
+					t.Errorf("closed item expiresAt = %d, want %d (retention from the close)", item.ExpiresAt, wantExpiry)
+				}
 				if item.Status != "closed" || item.ClosedAt != "2026-11-24T14:30:00Z" || item.CloseReason != "job-started" {
 					t.Errorf("closed item: status %s closedAt %q reason %q", item.Status, item.ClosedAt, item.CloseReason)
 				}

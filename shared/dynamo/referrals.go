@@ -78,7 +78,9 @@ type referralItem struct {
 	MetAt       string `dynamodbav:"metAt,omitempty"`
 	ClosedAt    string `dynamodbav:"closedAt,omitempty"`
 	CloseReason string `dynamodbav:"closeReason,omitempty"`
-	AssignedAt  string `dynamodbav:"assignedAt,omitempty"`
+	// ExpiresAt (epoch seconds, the table's TTL attribute) is set on close: retention.
+	ExpiresAt  int64  `dynamodbav:"expiresAt,omitempty"`
+	AssignedAt string `dynamodbav:"assignedAt,omitempty"`
 }
 
 // Kinds of deadline in the Due index.
