@@ -79,7 +79,7 @@ func run() error {
 			return ""
 		},
 	}
-	h := &notify.StreamHandler{Notify: n, Log: lambdacontext.NewLogger()}
+	h := &notify.StreamHandler{Notify: n, Log: lambdacontext.NewLogger(), Workers: 10}
 	lambda.Start(h.Handle)
 	return nil
 }

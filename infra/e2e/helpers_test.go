@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -78,6 +79,20 @@ type patient struct {
 }
 
 func newPatient(t *testing.T) patient {
+	t.Helper()
+	p := makePatient(t)
+	patientsMu.Lock()
+	patients = append(patients, p)
+	patientsMu.Unlock()
+	return p
+}
+
+var (
+	patientsMu sync.Mutex
+	patients   []patient // every patient the suite made, for the no-patient-data-in-logs check
+)
+
+func makePatient(t *testing.T) patient {
 	t.Helper()
 	tag := randomHex(t, 4)
 	return patient{

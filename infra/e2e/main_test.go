@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -78,13 +79,29 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	if err := checkLogs(); err != nil && code == 0 && !testing.Short() && runAll() {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
 	if err := stack.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stop local stack:", err)
 	}
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "--- function output (last 8 KiB) ---\n%s\n", logs.tail(8<<10))
+		fmt.Fprintf(os.Stderr, "--- function output (last 8 KiB; E2E_LOGS=FILE keeps all of it) ---\n%s\n", logs.tail(8<<10))
+	}
+	if path := os.Getenv("E2E_LOGS"); path != "" {
+		if err := os.WriteFile(path, []byte(logs.String()), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: write E2E_LOGS:", err)
+		}
 	}
 	return code
+}
+
+// runAll reports whether the whole suite ran (no -run filter), so every function had its chance
+// to log before the logs are checked for patient data.
+func runAll() bool {
+	f := flag.Lookup("test.run")
+	return f == nil || f.Value.String() == ""
 }
 
 // requireStack skips a test when the emulators are not running.

@@ -270,11 +270,14 @@ func TestSendRules(t *testing.T) {
 }
 
 type fakeReferralNotifier struct {
+	mu    sync.Mutex
 	fail  map[string]bool
 	calls []string
 }
 
 func (f *fakeReferralNotifier) Referral(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, id)
 	if f.fail[id] {
 		return errors.New("ses down")
@@ -307,17 +310,19 @@ func TestStreamHandler(t *testing.T) {
 		wantFail  []string
 	}{
 		{name: "all delivered, each referral once, other items skipped", wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD", "R-EEEEEEEE"}},
-		{name: "stops at the first failure and reports it", fail: map[string]bool{"R-DDDDDDDD": true}, wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD"}, wantFail: []string{"6"}},
+		{name: "tries every referral and reports the earliest failure", fail: map[string]bool{"R-DDDDDDDD": true}, wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD", "R-EEEEEEEE"}, wantFail: []string{"6"}},
+		{name: "several failures: Lambda retries from the earliest", fail: map[string]bool{"R-EEEEEEEE": true, "R-AAAAAAAA": true}, wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD", "R-EEEEEEEE"}, wantFail: []string{"1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeReferralNotifier{fail: tt.fail}
 			var logs bytes.Buffer
-			h := &StreamHandler{Notify: f, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+			h := &StreamHandler{Notify: f, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Workers: 4}
 			res, err := h.Handle(context.Background(), batch)
 			if err != nil {
 				t.Fatalf("Handle returned %v; stream handlers report batch item failures instead", err)
 			}
+			slices.Sort(f.calls) // handled concurrently: each referral once, in any order
 			if !slices.Equal(f.calls, tt.wantCalls) {
 				t.Errorf("notified %v, want %v", f.calls, tt.wantCalls)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -17,6 +18,8 @@ type ReferralNotifier interface {
 type StreamHandler struct {
 	Notify ReferralNotifier
 	Log    *slog.Logger
+	// Workers bounds how many referrals of a batch are handled at once.
+	Workers int
 }
 
 // referralKeyPrefix and referralSortKey match shared/dynamo's item layout; the stream's
@@ -26,29 +29,53 @@ const (
 	referralSortKey   = "#REFERRAL"
 )
 
-// Handle sends the emails each changed referral calls for. Records are handled in order; at the
-// first failure it stops and reports that record, so Lambda retries from there (later records
-// are retried too, and their emails are not sent twice thanks to the notification records).
-// It never returns an error: failures are batch item failures (ReportBatchItemFailures).
+// Handle sends the emails each changed referral calls for. Referrals are independent, so a batch's
+// referrals are handled concurrently (up to Workers at once); one referral changed several times
+// in a batch is handled once. If any fail, the earliest failed record is reported, so Lambda
+// retries from there: records after it are retried too, and their emails are not sent twice
+// thanks to the notification records. It never returns an error (ReportBatchItemFailures).
 func (h *StreamHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var res events.DynamoDBEventResponse
-	done := map[string]bool{} // one referral changed several times in a batch is handled once
-	sent, skipped := 0, 0
-	for _, rec := range ev.Records {
+	type job struct {
+		index int
+		id    string
+	}
+	var jobs []job
+	seen := map[string]bool{}
+	for i, rec := range ev.Records {
 		id, ok := ReferralID(rec)
-		if !ok || rec.EventName == string(events.DynamoDBOperationTypeRemove) || done[id] {
-			skipped++
+		if !ok || rec.EventName == string(events.DynamoDBOperationTypeRemove) || seen[id] {
 			continue
 		}
-		if err := h.Notify.Referral(ctx, id); err != nil {
-			h.Log.ErrorContext(ctx, "notify", slog.String("referralId", id), slog.String("outcome", "failed"), slog.String("error", err.Error()))
-			res.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}
-			break
-		}
-		done[id] = true
-		sent++
+		seen[id] = true
+		jobs = append(jobs, job{i, id})
 	}
-	h.Log.InfoContext(ctx, "batch", slog.Int("records", len(ev.Records)), slog.Int("referrals", sent), slog.Int("skipped", skipped), slog.Int("failed", len(res.BatchItemFailures)))
+	failed := make([]bool, len(ev.Records))
+	workers := max(h.Workers, 1)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := h.Notify.Referral(ctx, j.id); err != nil {
+				h.Log.ErrorContext(ctx, "notify", slog.String("referralId", j.id), slog.String("outcome", "failed"), slog.String("error", err.Error()))
+				failed[j.index] = true
+			}
+		})
+	}
+	wg.Wait()
+	nFailed := 0
+	for i, f := range failed {
+		if !f {
+			continue
+		}
+		if nFailed == 0 {
+			res.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: ev.Records[i].Change.SequenceNumber}}
+		}
+		nFailed++
+	}
+	h.Log.InfoContext(ctx, "batch", slog.Int("records", len(ev.Records)), slog.Int("referrals", len(jobs)), slog.Int("skipped", len(ev.Records)-len(jobs)), slog.Int("failed", nFailed))
 	return res, nil
 }
 
