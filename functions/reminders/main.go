@@ -4,12 +4,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -36,27 +33,16 @@ func main() {
 }
 
 func run() error {
-	env := os.Getenv
-	var missing []error
-	for _, name := range []string{"REFERRALS_TABLE", "DIRECTORY_TABLE", "SENDER_ADDRESS", "PUBLIC_BASE_URL", "LINK_SECRET_ARN"} {
-		if env(name) == "" {
-			missing = append(missing, fmt.Errorf("%s is not set", name))
-		}
-	}
-	linkDays, err := strconv.Atoi(env("LINK_TTL_DAYS"))
-	if err != nil || linkDays < 1 {
-		missing = append(missing, fmt.Errorf("LINK_TTL_DAYS must be a whole number of days, not %q", env("LINK_TTL_DAYS")))
-	}
-	if err := errors.Join(missing...); err != nil {
+	cfg, err := notify.ConfigFromEnv(os.Getenv)
+	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-
 	ctx := context.Background()
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
-	secret, err := secrets.LinkSecret(ctx, secretsmanager.NewFromConfig(awsCfg), env("LINK_SECRET_ARN"))
+	secret, err := secrets.LinkSecret(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
 	if err != nil {
 		return err
 	}
@@ -67,23 +53,18 @@ func run() error {
 	db := dynamodb.NewFromConfig(awsCfg)
 	log := lambdacontext.NewLogger()
 	n := &notify.Notifier{
-		Store:   dynamo.NewNotifications(db, env("REFERRALS_TABLE")),
-		People:  dynamo.NewDirectory(db, env("DIRECTORY_TABLE")),
-		Mailer:  ses.NewSender(sesv2.NewFromConfig(awsCfg), env("SENDER_ADDRESS"), env("SES_CONFIGURATION_SET")),
-		Links:   signer,
-		BaseURL: strings.TrimSuffix(env("PUBLIC_BASE_URL"), "/"),
-		LinkTTL: time.Duration(linkDays) * 24 * time.Hour,
-		Now:     time.Now,
-		Via:     "schedule",
-		Claimant: func(ctx context.Context) string {
-			if lc, ok := lambdacontext.FromContext(ctx); ok {
-				return lc.AwsRequestID
-			}
-			return ""
-		},
+		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
+		People:   dynamo.NewDirectory(db, cfg.DirectoryTable),
+		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg), cfg.Sender, cfg.ConfigurationSet),
+		Links:    signer,
+		BaseURL:  cfg.BaseURL,
+		LinkTTL:  cfg.LinkTTL,
+		Now:      time.Now,
+		Via:      "schedule",
+		Claimant: notify.LambdaClaimant,
 	}
 	h := &notify.ScheduleHandler{Sweep: &notify.Sweep{
-		Due:         dynamo.NewDue(db, env("REFERRALS_TABLE")),
+		Due:         dynamo.NewDue(db, cfg.ReferralsTable),
 		Notifier:    n,
 		Calendar:    calendar.Embedded(),
 		Metrics:     metrics.New(os.Stdout),

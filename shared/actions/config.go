@@ -1,13 +1,11 @@
 package actions
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ipspc/referrals/shared/dynamo"
 	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/settings"
 )
 
 // Config is the actions function's configuration, read from its environment (template.yaml).
@@ -26,32 +24,14 @@ type Config struct {
 // ConfigFromEnv reads and checks every setting, naming each one that is missing or wrong, so a
 // misconfigured deployment fails at start-up with one clear message.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var errs []error
-	required := func(name string) string {
-		v := getenv(name)
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is not set", name))
-		}
-		return v
-	}
-	number := func(name string, def, least int) int {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < least {
-			errs = append(errs, fmt.Errorf("%s must be a whole number of at least %d, not %q", name, least, v))
-		}
-		return n
-	}
+	env := settings.New(getenv)
 	c := Config{
-		Tables:        dynamo.Tables{Referrals: required("REFERRALS_TABLE"), Directory: required("DIRECTORY_TABLE")},
+		Tables:        dynamo.Tables{Referrals: env.Required("REFERRALS_TABLE"), Directory: env.Required("DIRECTORY_TABLE")},
 		Policy:        referral.DefaultPolicy(),
-		LinkSecretARN: required("LINK_SECRET_ARN"),
+		LinkSecretARN: env.Required("LINK_SECRET_ARN"),
 	}
-	c.Policy.ContactWorkingDays = number("CONTACT_WORKING_DAYS", c.Policy.ContactWorkingDays, 1)
-	c.Policy.MeetingWorkingDays = number("MEETING_WORKING_DAYS", c.Policy.MeetingWorkingDays, 1)
-	c.ClosedRetention = time.Duration(number("CLOSED_RETENTION_DAYS", 730, 1)) * 24 * time.Hour
-	return c, errors.Join(errs...)
+	c.Policy.ContactWorkingDays = env.Number("CONTACT_WORKING_DAYS", c.Policy.ContactWorkingDays, 1)
+	c.Policy.MeetingWorkingDays = env.Number("MEETING_WORKING_DAYS", c.Policy.MeetingWorkingDays, 1)
+	c.ClosedRetention = env.Days("CLOSED_RETENTION_DAYS", 730)
+	return c, env.Err()
 }

@@ -2,13 +2,12 @@ package intake
 
 import (
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ipspc/referrals/shared/dynamo"
 	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/settings"
 )
 
 // Config is the intake function's configuration, read from its environment (template.yaml).
@@ -20,36 +19,18 @@ type Config struct {
 // ConfigFromEnv reads and checks every setting, naming each one that is missing or wrong, so a
 // misconfigured deployment fails at start-up with one clear message.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var errs []error
-	required := func(name string) string {
-		v := getenv(name)
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is not set", name))
-		}
-		return v
-	}
-	number := func(name string, def, least int) int {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < least {
-			errs = append(errs, fmt.Errorf("%s must be a whole number of at least %d, not %q", name, least, v))
-		}
-		return n
-	}
+	env := settings.New(getenv)
 	p := referral.DefaultPolicy()
 	c := Config{Tables: dynamo.Tables{
-		Referrals:   required("REFERRALS_TABLE"),
-		Directory:   required("DIRECTORY_TABLE"),
-		Idempotency: required("IDEMPOTENCY_TABLE"),
+		Referrals:   env.Required("REFERRALS_TABLE"),
+		Directory:   env.Required("DIRECTORY_TABLE"),
+		Idempotency: env.Required("IDEMPOTENCY_TABLE"),
 	}}
-	p.Rules.MinAge = number("MIN_AGE", p.Rules.MinAge, 0)
-	p.ContactWorkingDays = number("CONTACT_WORKING_DAYS", p.ContactWorkingDays, 1)
-	p.MeetingWorkingDays = number("MEETING_WORKING_DAYS", p.MeetingWorkingDays, 1)
-	p.IdempotencyWindow = time.Duration(number("IDEMPOTENCY_WINDOW_HOURS", int(p.IdempotencyWindow/time.Hour), 1)) * time.Hour
-	if v := getenv("REFERRER_EMAIL_DOMAINS"); v != "" {
+	p.Rules.MinAge = env.Number("MIN_AGE", p.Rules.MinAge, 0)
+	p.ContactWorkingDays = env.Number("CONTACT_WORKING_DAYS", p.ContactWorkingDays, 1)
+	p.MeetingWorkingDays = env.Number("MEETING_WORKING_DAYS", p.MeetingWorkingDays, 1)
+	p.IdempotencyWindow = time.Duration(env.Number("IDEMPOTENCY_WINDOW_HOURS", int(p.IdempotencyWindow/time.Hour), 1)) * time.Hour
+	if v := env.Optional("REFERRER_EMAIL_DOMAINS"); v != "" {
 		p.Rules.ReferrerEmailDomains = nil
 		for _, d := range strings.Split(v, ",") {
 			if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
@@ -57,9 +38,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			}
 		}
 		if len(p.Rules.ReferrerEmailDomains) == 0 {
-			errs = append(errs, errors.New("REFERRER_EMAIL_DOMAINS names no domain"))
+			env.Fail(errors.New("REFERRER_EMAIL_DOMAINS names no domain"))
 		}
 	}
 	c.Policy = p
-	return c, errors.Join(errs...)
+	return c, env.Err()
 }
