@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"unicode"
 	"unicode/utf8"
@@ -159,7 +160,7 @@ func Render(m Message) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	t := templates[m.Kind]
+	t := templates()[m.Kind]
 	var subject, text, html strings.Builder
 	if err := t.text.ExecuteTemplate(&subject, "subject", v); err != nil {
 		return Rendered{}, fmt.Errorf("email: render %s subject: %w", m.Kind, err)
@@ -376,9 +377,10 @@ type kindTemplates struct {
 	html *htmltemplate.Template
 }
 
-// templates holds each kind's parsed templates. Parsing happens once, at start-up; a broken
-// template fails every test in this package.
-var templates = func() map[Kind]kindTemplates {
+// templates holds each kind's parsed templates, parsed once on first use (functions that only
+// link this package through a store never render an email, and should not pay for parsing at
+// start-up); a broken template fails every test in this package.
+var templates = sync.OnceValue(func() map[Kind]kindTemplates {
 	m := make(map[Kind]kindTemplates, len(Kinds))
 	for _, k := range Kinds {
 		m[k] = kindTemplates{
@@ -389,4 +391,4 @@ var templates = func() map[Kind]kindTemplates {
 		}
 	}
 	return m
-}()
+})

@@ -36,5 +36,5 @@ func RenderConfirmation(w io.Writer, p ConfirmationPage) error {
 		v.AreaName = p.Receipt.Area
 	}
 	v.Title = "Referral sent"
-	return render(w, confirmationTemplate, v)
+	return render(w, confirmationTemplate(), v)
 }

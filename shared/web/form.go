@@ -199,7 +199,7 @@ type formView struct {
 // RenderForm writes the referral form. Values are kept and errors shown as NHS.UK error
 // messages, each linked from the error summary at the top of the page.
 func RenderForm(w io.Writer, p FormPage) error {
-	return render(w, formTemplate, newFormView(p))
+	return render(w, formTemplate(), newFormView(p))
 }
 
 func newFormView(p FormPage) formView {

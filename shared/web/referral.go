@@ -34,8 +34,8 @@ func LinkURL(id, token string) string {
 }
 
 var (
-	referralTemplate = mustPage("referral.html")
-	actionTemplate   = mustPage("action-recorded.html")
+	referralTemplate = lazyPage("referral.html")
+	actionTemplate   = lazyPage("action-recorded.html")
 )
 
 // ReferralPage is the specialist's page of one referral: every detail of the patient and the
@@ -86,7 +86,7 @@ type referralView struct {
 
 // RenderReferral writes the specialist's page of a referral.
 func RenderReferral(w io.Writer, p ReferralPage) error {
-	return render(w, referralTemplate, newReferralView(p))
+	return render(w, referralTemplate(), newReferralView(p))
 }
 
 func newReferralView(p ReferralPage) referralView {
@@ -249,7 +249,7 @@ func RenderActionRecorded(w io.Writer, p ActionPage) error {
 		v.Heading = "Recorded"
 	}
 	v.Title = v.Heading
-	return render(w, actionTemplate, v)
+	return render(w, actionTemplate(), v)
 }
 
 // closeReasonLabel says a close reason (referral.CloseReasons) in words.

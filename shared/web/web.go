@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -79,17 +80,20 @@ func AssetContentType(name string) string {
 	}
 }
 
-// Each page is the layout plus its own template, parsed once. A broken template fails every test
-// in this package, so these Musts can only trip in development.
+// Each page is the layout plus its own template, parsed once, on first use: a function renders only
+// some of the pages, and parsing at start-up would lengthen every cold start. A broken template
+// fails every test in this package, so these Musts can only trip in development.
 var (
-	formTemplate         = mustPage("form.html")
-	confirmationTemplate = mustPage("confirmation.html")
-	errorTemplate        = mustPage("error.html")
+	formTemplate         = lazyPage("form.html")
+	confirmationTemplate = lazyPage("confirmation.html")
+	errorTemplate        = lazyPage("error.html")
 )
 
-func mustPage(name string) *template.Template {
-	return template.Must(template.New(name).Funcs(template.FuncMap{"longDate": LongDate}).ParseFS(templateFiles,
-		"templates/layout.html", "templates/components.html", "templates/"+name))
+func lazyPage(name string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.New(name).Funcs(template.FuncMap{"longDate": LongDate}).ParseFS(templateFiles,
+			"templates/layout.html", "templates/components.html", "templates/"+name))
+	})
 }
 
 // layout is what every page gives the layout template.
@@ -196,5 +200,5 @@ func RenderError(w io.Writer, p ErrorPage) error {
 		v.Message = message
 	}
 	v.Title = v.Heading
-	return render(w, errorTemplate, v)
+	return render(w, errorTemplate(), v)
 }
