@@ -88,3 +88,21 @@ fmt: ## Format the Go code
 
 clean: ## Remove build output and installed tools
 	rm -rf .local .aws-sam artifacts node_modules
+
+.PHONY: bench fuzz
+
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 30s
+
+bench: deps ## Measure latency, capacity, cold start, size and throughput against their targets; writes docs/benchmarks.md
+	DYNAMODB_PORT=$(TEST_DYNAMODB_PORT) SES_PORT=$(TEST_SES_PORT) \
+		$(GO) run ./infra/cmd/local -emulators-only -- \
+		env IPSPC_BENCH=1 $(GO) test -count=1 -timeout 30m -run '^TestBench$$' -v ./infra/bench
+
+fuzz: go-deps ## Run every fuzz target for FUZZTIME each (default 30s), one after another; stops at the first crash
+	@for target in $$(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' shared functions infra \
+			| sed -E 's|^(.*)/[^/]+:func (Fuzz[A-Za-z0-9_]*)$$|\1:\2|' | sort); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "== $$name (./$$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done

@@ -35,7 +35,8 @@
 //   - Past a function's concurrency, invocations wait for a worker instead of being throttled.
 //   - Stream batches that keep failing are retried a bounded number of times (Config.
 //     StreamMaxRetries) where the template leaves Lambda's retry-until-expiry default, then
-//     logged and dropped: there is no on-failure queue locally.
+//     logged and dropped: there is no on-failure queue locally (Config.OnStreamDiscard is told
+//     of them instead).
 //   - Only $LATEST exists; asynchronous invocations are not retried.
 //   - cron() schedules run on the wall clock; only rate() schedules honour ScheduleSpeedup.
 package localstack

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -78,6 +79,12 @@ type Config struct {
 	// StreamMaxRetries bounds retries of a failing stream batch when the template leaves
 	// MaximumRetryAttempts at Lambda's infinite default; default 3.
 	StreamMaxRetries int
+	// StreamRetriesOverride makes StreamMaxRetries replace the template's MaximumRetryAttempts
+	// too, so a test of a poisoned record need not wait out the deployed retries.
+	StreamRetriesOverride bool
+	// OnStreamDiscard, when set, is told about the stream records of a function given up on after
+	// their retries: the part of the on-failure destination (an SQS queue) a test can check.
+	OnStreamDiscard func(function string, records []events.DynamoDBEventRecord, reason string)
 	// Triggers are started with the template's.
 	Triggers []Trigger
 

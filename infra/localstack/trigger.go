@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 )
 
@@ -45,7 +46,10 @@ func (s *Stack) templateTriggers(fns []*Function) []Trigger {
 				// end rather than replay a day of stream.
 				ev.StartingPosition = "LATEST"
 			}
-			out = append(out, &StreamPoller{
+			if s.cfg.StreamRetriesOverride {
+				ev.MaximumRetryAttempts = s.cfg.StreamMaxRetries
+			}
+			poller := &StreamPoller{
 				Event:      ev,
 				TableName:  s.tables[ev.Table],
 				Tables:     s.ddb,
@@ -53,7 +57,13 @@ func (s *Stack) templateTriggers(fns []*Function) []Trigger {
 				Region:     s.cfg.Region,
 				MaxRetries: s.cfg.StreamMaxRetries,
 				Logger:     s.logger,
-			})
+			}
+			if discard := s.cfg.OnStreamDiscard; discard != nil {
+				poller.OnDiscard = func(records []events.DynamoDBEventRecord, reason string) {
+					discard(f.LogicalID, records, reason)
+				}
+			}
+			out = append(out, poller)
 		}
 		for _, ev := range f.Schedules {
 			if !ev.Enabled {
