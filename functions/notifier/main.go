@@ -60,7 +60,7 @@ func run() error {
 		Via:      "stream",
 		Claimant: notify.LambdaClaimant,
 	}
-	h := &notify.StreamHandler{Notify: n, Log: lambdacontext.NewLogger(), Workers: 10}
+	h := &notify.StreamHandler{Notify: n, Log: lambdacontext.NewLogger(), Workers: 10, PerReferral: 20 * time.Second}
 	lambda.Start(h.Handle)
 	return nil
 }

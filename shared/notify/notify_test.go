@@ -272,10 +272,15 @@ func TestSendRules(t *testing.T) {
 type fakeReferralNotifier struct {
 	mu    sync.Mutex
 	fail  map[string]bool
+	hang  map[string]bool // blocks until the context ends, like a hung DynamoDB call
 	calls []string
 }
 
-func (f *fakeReferralNotifier) Referral(_ context.Context, id string) error {
+func (f *fakeReferralNotifier) Referral(ctx context.Context, id string) error {
+	if f.hang[id] {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, id)
@@ -283,6 +288,23 @@ func (f *fakeReferralNotifier) Referral(_ context.Context, id string) error {
 		return errors.New("ses down")
 	}
 	return nil
+}
+
+func TestStreamHandlerBoundsEachReferral(t *testing.T) {
+	t.Parallel()
+	f := &fakeReferralNotifier{hang: map[string]bool{"R-BBBBBBBB": true}}
+	h := &StreamHandler{Notify: f, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), Workers: 2, PerReferral: 50 * time.Millisecond}
+	start := time.Now()
+	res, _ := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		record("1", "INSERT", "REFERRAL#R-AAAAAAAA", "#REFERRAL"),
+		record("2", "INSERT", "REFERRAL#R-BBBBBBBB", "#REFERRAL"),
+	}})
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("a hung referral held the batch")
+	}
+	if len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != "2" || len(f.calls) != 1 {
+		t.Errorf("failures %v, calls %v: want the hung record reported and the other delivered", res.BatchItemFailures, f.calls)
+	}
 }
 
 func record(seq, event, pk, sk string) events.DynamoDBEventRecord {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -20,6 +21,9 @@ type StreamHandler struct {
 	Log    *slog.Logger
 	// Workers bounds how many referrals of a batch are handled at once.
 	Workers int
+	// PerReferral bounds the time one referral's emails may take, so a hung dependency fails that
+	// record instead of holding the shard until the function times out.
+	PerReferral time.Duration
 }
 
 // referralKeyPrefix and referralSortKey match shared/dynamo's item layout; the stream's
@@ -58,7 +62,12 @@ func (h *StreamHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (ev
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := h.Notify.Referral(ctx, j.id); err != nil {
+			rctx, cancel := ctx, context.CancelFunc(func() {})
+			if h.PerReferral > 0 {
+				rctx, cancel = context.WithTimeout(ctx, h.PerReferral)
+			}
+			defer cancel()
+			if err := h.Notify.Referral(rctx, j.id); err != nil {
 				h.Log.ErrorContext(ctx, "notify", slog.String("referralId", j.id), slog.String("outcome", "failed"), slog.String("error", err.Error()))
 				failed[j.index] = true
 			}
