@@ -8,6 +8,8 @@ SHELL := /bin/bash
 GO      ?= go
 NPM     ?= npm
 JAVA    ?= java
+# Flags for the local stack, e.g. LOCAL_FLAGS='-schedule-speedup 60 -dbPath .local/db'.
+LOCAL_FLAGS ?=
 # Tests get their own emulator ports (0 = any free port) so they can run beside `make local`.
 TEST_DYNAMODB_PORT ?= 0
 TEST_SES_PORT      ?= 0
@@ -26,7 +28,7 @@ help: ## List the targets
 
 local: deps ## Run the whole service locally, seeded (HTTP API :3000, Lambda invoke :3001, DynamoDB :8000, SES :8005)
 	@$(GO) build -o .local/bin/local ./infra/cmd/local
-	@exec .local/bin/local
+	@exec .local/bin/local $(LOCAL_FLAGS)
 
 test: deps venv browser-deps ## Run every test: lint, sam build, unit, store, end-to-end and browser tests
 	$(GO) vet ./...
@@ -80,6 +82,7 @@ lint: venv ## Lint template.yaml with cfn-lint
 	$(VENV)/bin/cfn-lint template.yaml
 
 sam-build: venv ## sam build: arm64 bootstrap binaries for every function, as deployed
+	@mkdir -p .local
 	$(SAM_BUILD_ENV) $(VENV)/bin/sam build --parallel >/dev/null 2>.local/sam-build.log || { cat .local/sam-build.log; exit 1; }
 	@ls -l .aws-sam/build/*/bootstrap | awk '{printf "  %-60s %6.1f MB\n", $$NF, $$5/1048576}'
 
