@@ -22,7 +22,6 @@ import (
 	"github.com/ipspc/referrals/shared/dynamo"
 	"github.com/ipspc/referrals/shared/referral"
 	"github.com/ipspc/referrals/shared/secrets"
-	"github.com/ipspc/referrals/shared/signedlink"
 )
 
 func main() {
@@ -46,13 +45,9 @@ func run() error {
 
 	// The key is read once per execution environment (with a time limit); a rotation reaches new
 	// environments. The notifier signs with the same secret, read the same way.
-	secret, err := secrets.LinkSecret(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	signer, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
 	if err != nil {
 		return err
-	}
-	signer, err := signedlink.NewSigner(secret)
-	if err != nil {
-		return fmt.Errorf("link secret: %w", err)
 	}
 
 	db := dynamodb.NewFromConfig(awsCfg)

@@ -20,7 +20,6 @@ import (
 	"github.com/ipspc/referrals/shared/notify"
 	"github.com/ipspc/referrals/shared/secrets"
 	"github.com/ipspc/referrals/shared/ses"
-	"github.com/ipspc/referrals/shared/signedlink"
 )
 
 func main() {
@@ -40,11 +39,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
-	secret, err := secrets.LinkSecret(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
-	if err != nil {
-		return err
-	}
-	signer, err := signedlink.NewSigner(secret)
+	signer, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/ipspc/referrals/shared/signedlink"
 )
 
 // API is the part of the Secrets Manager client used.
@@ -30,4 +32,18 @@ func LinkSecret(ctx context.Context, client API, id string) ([]byte, error) {
 		return nil, fmt.Errorf("link secret %s is shorter than 32 characters", id)
 	}
 	return []byte(*out.SecretString), nil
+}
+
+// LinkSigner fetches the signed-link secret and returns the signer built on it: what every
+// function that issues or checks specialists' links needs at start-up.
+func LinkSigner(ctx context.Context, client API, id string) (*signedlink.Signer, error) {
+	secret, err := LinkSecret(ctx, client, id)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := signedlink.NewSigner(secret)
+	if err != nil {
+		return nil, fmt.Errorf("link secret: %w", err)
+	}
+	return signer, nil
 }

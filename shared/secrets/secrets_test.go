@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
@@ -49,5 +50,23 @@ func TestLinkSecret(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestLinkSignerSignsWithTheSecret(t *testing.T) {
+	long := strings.Repeat("k", 40)
+	api := fakeAPI(func(string) (*secretsmanager.GetSecretValueOutput, error) {
+		return &secretsmanager.GetSecretValueOutput{SecretString: &long}, nil
+	})
+	s, err := LinkSigner(context.Background(), api, "arn:secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	if id, _, err := s.Verify("R-7K3M9QX2", s.Sign("R-7K3M9QX2", "ann", exp), time.Now()); err != nil || id != "ann" {
+		t.Errorf("round trip = %q, %v", id, err)
+	}
+	if _, err := LinkSigner(context.Background(), api, ""); err == nil {
+		t.Error("no secret id: want an error")
 	}
 }
