@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Local stand-ins for account-level values. 123456789012 is the account sam local uses.
@@ -149,17 +147,9 @@ type resource struct {
 
 // ParseTemplate resolves a SAM template's source; dir is the directory CodeUri is relative to.
 func ParseTemplate(src []byte, dir string, opts TemplateOptions) (*Template, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, fmt.Errorf("parse YAML: %w", err)
-	}
-	raw, err := decodeNode(&doc)
+	root, err := DecodeTemplate(src)
 	if err != nil {
-		return nil, fmt.Errorf("parse YAML: %w", err)
-	}
-	root := mapOf(raw)
-	if root == nil {
-		return nil, errors.New("template is not a mapping")
+		return nil, err
 	}
 	opts = opts.withDefaults()
 

@@ -13,6 +13,24 @@ import (
 // becomes the long form: a one-key map such as {"Ref": "X"} or {"Fn::GetAtt": ["X", "Arn"]}.
 // The evaluator then only has one shape to understand.
 
+// DecodeTemplate decodes a CloudFormation/SAM template into plain values, as described above: the
+// one reading of template.yaml that the local stack and the template's own tests share.
+func DecodeTemplate(src []byte) (map[string]any, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("parse YAML: %w", err)
+	}
+	raw, err := decodeNode(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("parse YAML: %w", err)
+	}
+	root := mapOf(raw)
+	if root == nil {
+		return nil, fmt.Errorf("template is not a mapping")
+	}
+	return root, nil
+}
+
 // decodeNode converts a yaml.v3 node tree into plain values, turning short-form tags (!Ref, !Sub…)
 // into their long forms.
 func decodeNode(n *yaml.Node) (any, error) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/ipspc/referrals/infra/localstack"
 )
 
 // The template is decoded into plain values (map[string]any, []any, string, nil) with every
@@ -43,15 +43,10 @@ func mustLoad(tb testing.TB) *tmpl {
 	if err != nil {
 		tb.Fatalf("read template: %v", err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		tb.Fatalf("parse template: %v", err)
-	}
-	raw, err := decode(&doc)
+	top, err := localstack.DecodeTemplate(src)
 	if err != nil {
 		tb.Fatalf("decode template: %v", err)
 	}
-	top := asMap(raw)
 	t := &tmpl{
 		Parameters: map[string]map[string]any{},
 		Conditions: asMap(top["Conditions"]),
@@ -79,72 +74,6 @@ func mustLoad(tb testing.TB) *tmpl {
 		t.Resources[id] = r
 	}
 	return t
-}
-
-// decode turns a YAML node into plain values, short-form intrinsics into long forms.
-func decode(n *yaml.Node) (any, error) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return decode(n.Content[0])
-	case yaml.AliasNode:
-		return decode(n.Alias)
-	}
-	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		name := strings.TrimPrefix(n.Tag, "!")
-		inner := *n
-		inner.Tag = ""
-		if inner.Kind == yaml.ScalarNode {
-			inner.Tag = "!!str"
-		}
-		v, err := decode(&inner)
-		if err != nil {
-			return nil, err
-		}
-		switch name {
-		case "Ref", "Condition":
-			return map[string]any{name: v}, nil
-		case "GetAtt":
-			if s, ok := v.(string); ok {
-				res, attr, found := strings.Cut(s, ".")
-				if !found {
-					return nil, fmt.Errorf("line %d: !GetAtt %q: want Resource.Attribute", n.Line, s)
-				}
-				return map[string]any{"Fn::GetAtt": []any{res, attr}}, nil
-			}
-		}
-		return map[string]any{"Fn::" + name: v}, nil
-	}
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return nil, nil
-		}
-		return n.Value, nil
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := decode(c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	case yaml.MappingNode:
-		out := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := decode(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			out[n.Content[i].Value] = v
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("line %d: unexpected node kind %d", n.Line, n.Kind)
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
