@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/ipspc/referrals/shared/actions"
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/referral"
-	"github.com/ipspc/referrals/shared/secrets"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/secrets"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/edges/actions"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 func main() {

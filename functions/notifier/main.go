@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/notify"
-	"github.com/ipspc/referrals/shared/secrets"
-	"github.com/ipspc/referrals/shared/ses"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/secrets"
+	"github.com/ipspc/referrals/shared/adapters/ses"
+	"github.com/ipspc/referrals/shared/edges/notify"
 )
 
 func main() {

@@ -16,12 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/metrics"
-	"github.com/ipspc/referrals/shared/notify"
-	"github.com/ipspc/referrals/shared/secrets"
-	"github.com/ipspc/referrals/shared/ses"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/secrets"
+	"github.com/ipspc/referrals/shared/adapters/ses"
+	"github.com/ipspc/referrals/shared/edges/notify"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/metrics"
 )
 
 func main() {

@@ -20,11 +20,11 @@ import (
 
 	"github.com/ipspc/referrals/infra/localstack"
 	"github.com/ipspc/referrals/infra/seed"
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/email"
-	"github.com/ipspc/referrals/shared/notify"
-	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/edges/notify"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/render/email"
 )
 
 // capacityReferrals is how many referrals the capacity figures average over.

@@ -46,7 +46,7 @@ type sizeResult struct {
 	// DynamoDB-only functions (testdata/sizeprobe), arm64 as deployed: with the SDK's default
 	// config loading, and with an aws.Config built from the environment.
 	DefaultConfigArm64, StaticConfigArm64 int64
-	Assets                                int64 // the form's embedded assets (shared/web/assets)
+	Assets                                int64 // the form's embedded assets (shared/render/web/assets)
 }
 
 func median(d []time.Duration) time.Duration {

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ipspc/referrals/shared/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
 )
 
 // meteredDB is a DynamoDB client that asks every call for its consumed capacity and adds it to a

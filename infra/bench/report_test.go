@@ -142,7 +142,7 @@ func (r results) figures() []figure {
 		name = strings.Replace(name, "github.com/aws/aws-sdk-go-v2/", "aws-sdk-go-v2/", 1)
 		tops = append(tops, fmt.Sprintf("%s %s", name, ms(p.Clock)))
 		switch {
-		case name == "shared/email":
+		case name == "shared/render/email":
 			unused = true
 		case strings.HasPrefix(name, "shared/"):
 			ownInits = append(ownInits, name)
@@ -156,8 +156,8 @@ func (r results) figures() []figure {
 			"behind a sync.Once, rather than at start-up", strings.Join(ownInits, "'s and ")))
 	}
 	if unused {
-		remedies = append(remedies, "stop initialising code the intake never runs: shared/email (the email templates) "+
-			"comes in through shared/dynamo's dependency on shared/notify")
+		remedies = append(remedies, "stop initialising code the intake never runs: shared/render/email (the email templates) "+
+			"comes in through shared/adapters/dynamo's dependency on shared/edges/notify")
 	}
 	remedies = append(remedies, "link less — split the stores so the intake links only its own, and build the aws.Config "+
 		"from Lambda's environment (see the size below) — since the rest of the difference is the binary's size")

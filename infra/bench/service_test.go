@@ -25,9 +25,9 @@ import (
 
 	"github.com/ipspc/referrals/infra/localstack"
 	"github.com/ipspc/referrals/infra/seed"
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 const (

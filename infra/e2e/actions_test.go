@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/referral"
-	"github.com/ipspc/referrals/shared/signedlink"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
 
 // The specialist's pages behind the signed links in emails (SPEC §4).

@@ -30,8 +30,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/ipspc/referrals/shared/signedlink"
-	"github.com/ipspc/referrals/shared/web"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
+	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // browserChromium is Debian's Chromium, which `make test` installs (make browser-deps).
@@ -548,7 +548,7 @@ func browserConsoleProblem(m chromedp.ConsoleMessage) bool {
 	case strings.Contains(m.Text, browserSHA256(browserInlineProbe)):
 		return false // the CSP blocking the test's own inline script
 	case strings.Contains(m.Text, "https://assets.nhs.uk/fonts/"):
-		// The CSP blocks the NHS web font on purpose (shared/web/assets/README.txt): Arial it is.
+		// The CSP blocks the NHS web font on purpose (shared/render/web/assets/README.txt): Arial it is.
 		return false
 	case strings.HasPrefix(m.Text, "Failed to load resource: the server responded with a status of") && !strings.Contains(m.URL, web.AssetPrefix):
 		// A page's own status, such as 400 for the form with errors.

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 func TestFormIsServed(t *testing.T) {

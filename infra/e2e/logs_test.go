@@ -65,7 +65,7 @@ func TestLeakCheckerCatchesPatientData(t *testing.T) {
 func TestBounceEventIsHandled(t *testing.T) {
 	requireStack(t)
 	t.Parallel()
-	event, err := os.ReadFile("../../shared/bounce/testdata/sns-bounce-permanent.json")
+	event, err := os.ReadFile("../../shared/edges/bounce/testdata/sns-bounce-permanent.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/signedlink"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
 
 // remind invokes RemindersFunction as the schedule would at when (time travel through the

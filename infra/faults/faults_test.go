@@ -17,7 +17,7 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ipspc/referrals/infra/localstack"
-	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/domain/referral"
 )
 
 // maxUnavailable bounds how long a referral may take to be refused: the intake's 8 s budget plus

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ipspc/referrals/shared/directory"
-	"github.com/ipspc/referrals/shared/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/domain/directory"
 )
 
 // Directory parses each file (later files add to earlier ones) and imports the merge into table.

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipspc/referrals/shared/bounce"
+	"github.com/ipspc/referrals/shared/edges/bounce"
 )
 
 // wantGrants is every IAM grant of every function: function → resource → actions. It documents

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ipspc/referrals/infra/localstack"
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 // Raising a capacity assigns the oldest waitlisted referrals in the freed area (SPEC §5).

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/ipspc/referrals/shared/bounce"
-	"github.com/ipspc/referrals/shared/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/edges/bounce"
 )
 
 // TestListShowsFailingEmails checks that list marks the specialists and leads whose address the

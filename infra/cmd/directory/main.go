@@ -30,11 +30,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/ipspc/referrals/shared/bounce"
-	"github.com/ipspc/referrals/shared/calendar"
-	"github.com/ipspc/referrals/shared/directory"
-	"github.com/ipspc/referrals/shared/dynamo"
-	"github.com/ipspc/referrals/shared/referral"
+	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/domain/directory"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/edges/bounce"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 const usage = `Usage: directory [-table NAME] [-referrals-table NAME] <command> [arguments]

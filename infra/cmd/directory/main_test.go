@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ipspc/referrals/shared/directory"
+	"github.com/ipspc/referrals/shared/domain/directory"
 )
 
 const (

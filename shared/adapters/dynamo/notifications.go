@@ -1,0 +1,195 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/edges/notify"
+	"github.com/ipspc/referrals/shared/render/email"
+)
+
+// NotificationsAPI is the part of the DynamoDB client the notification store uses.
+type NotificationsAPI interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Notifications keeps one record per email kind per referral, beside the referral item.
+type Notifications struct {
+	client NotificationsAPI
+	table  string
+	// Lease is how long a claim blocks other senders. It must outlast one send (SES calls have
+	// a deadline well under it); a claim older than this was abandoned by a crashed sender.
+	Lease time.Duration
+	// Retention is how long a notification record is kept (TTL): at least as long as a closed
+	// referral is kept, so a record never disappears before its referral.
+	Retention time.Duration
+	// Consumed, when set, is told the capacity each read consumed (benchmarks and tests).
+	Consumed func(op string, cc ddb.ConsumedCapacity)
+}
+
+var _ notify.Store = (*Notifications)(nil)
+
+// NewNotifications returns the notification store on the referrals table.
+func NewNotifications(client NotificationsAPI, referralsTable string) *Notifications {
+	return &Notifications{client: client, table: referralsTable, Lease: 2 * time.Minute, Retention: 800 * 24 * time.Hour}
+}
+
+const (
+	notificationSending = "sending"
+	notificationSent    = "sent"
+)
+
+type notificationItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Kind      string `dynamodbav:"kind"`
+	Status    string `dynamodbav:"status"`
+	Claimant  string `dynamodbav:"claimant"`
+	ClaimedAt int64  `dynamodbav:"claimedAt"`
+	MessageID string `dynamodbav:"messageId,omitempty"`
+	SentAt    int64  `dynamodbav:"sentAt,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// Load reads the referral and its notification records with one consistent Query on its partition.
+func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[email.Kind]bool, error) {
+	key := expression.Key(attrPK).Equal(expression.Value(referralPK(referralID)))
+	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
+	if err != nil {
+		return referral.Referral{}, nil, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName: &n.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
+		ReturnConsumedCapacity: ddb.ReturnConsumedCapacityTotal,
+	}
+	var r referral.Referral
+	found := false
+	sent := map[email.Kind]bool{}
+	for p := dynamodb.NewQueryPaginator(n.client, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return r, nil, fmt.Errorf("load referral %s: %w", referralID, err)
+		}
+		if n.Consumed != nil && page.ConsumedCapacity != nil {
+			n.Consumed("load", *page.ConsumedCapacity)
+		}
+		for _, item := range page.Items {
+			sk, _ := item[attrSK].(*ddb.AttributeValueMemberS)
+			switch {
+			case sk == nil:
+			case sk.Value == referralSK:
+				if r, err = decodeReferral(item); err != nil {
+					return r, nil, err
+				}
+				found = true
+			case strings.HasPrefix(sk.Value, notifiedPrefix):
+				var it notificationItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return r, nil, fmt.Errorf("decode notification of %s: %w", referralID, err)
+				}
+				sent[email.Kind(it.Kind)] = it.Status == notificationSent
+			}
+		}
+	}
+	if !found {
+		return r, nil, referral.Errorf(referral.CodeNotFound, "no referral %s", referralID)
+	}
+	return r, sent, nil
+}
+
+// Claim writes a "sending" record unless one is sent or held by a live claim.
+func (n *Notifications) Claim(ctx context.Context, referralID string, kind email.Kind, claimant string, now time.Time) (bool, error) {
+	av, err := attributevalue.MarshalMap(notificationItem{
+		PK: referralPK(referralID), SK: notifiedPrefix + string(kind), Kind: string(kind), Status: notificationSending,
+		Claimant: claimant, ClaimedAt: now.Unix(), ExpiresAt: now.Add(n.Retention).Unix(),
+	})
+	if err != nil {
+		return false, err
+	}
+	abandoned := expression.Name("status").Equal(expression.Value(notificationSending)).
+		And(expression.Name("claimedAt").LessThan(expression.Value(now.Add(-n.Lease).Unix())))
+	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(abandoned)).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = n.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &n.table, Item: av,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: ddb.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *ddb.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &failed):
+		var old notificationItem
+		if err := attributevalue.UnmarshalMap(failed.Item, &old); err == nil && old.Status == notificationSent {
+			return false, nil
+		}
+		return false, notify.ErrClaimHeld
+	default:
+		return false, fmt.Errorf("claim %s email for %s: %w", kind, referralID, err)
+	}
+}
+
+// Confirm marks the record sent and appends the audit event to the referral, in one transaction.
+func (n *Notifications) Confirm(ctx context.Context, referralID string, kind email.Kind, claimant, messageID string, event referral.Event) error {
+	mine := expression.Name("claimant").Equal(expression.Value(claimant))
+	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
+		expression.Set(expression.Name("status"), expression.Value(notificationSent)).
+			Set(expression.Name("messageId"), expression.Value(messageID)).
+			Set(expression.Name("sentAt"), expression.Value(event.At.Unix()))).Build()
+	if err != nil {
+		return err
+	}
+	eventExpr, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrPK))).WithUpdate(
+		expression.Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value([]referral.Event{event})))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = n.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{
+		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), notifiedPrefix+string(kind)),
+			ConditionExpression: sentExpr.Condition(), UpdateExpression: sentExpr.Update(),
+			ExpressionAttributeNames: sentExpr.Names(), ExpressionAttributeValues: sentExpr.Values()}},
+		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), referralSK),
+			ConditionExpression: eventExpr.Condition(), UpdateExpression: eventExpr.Update(),
+			ExpressionAttributeNames: eventExpr.Names(), ExpressionAttributeValues: eventExpr.Values()}},
+	}})
+	if err != nil {
+		return fmt.Errorf("confirm %s email for %s: %w", kind, referralID, err)
+	}
+	return nil
+}
+
+// Release deletes this sender's claim so a retry can send.
+func (n *Notifications) Release(ctx context.Context, referralID string, kind email.Kind, claimant string) error {
+	cond := expression.Name("claimant").Equal(expression.Value(claimant)).
+		And(expression.Name("status").Equal(expression.Value(notificationSending)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	_, err = n.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &n.table, Key: itemKey(referralPK(referralID), notifiedPrefix+string(kind)),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var failed *ddb.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &failed) { // not ours any more: nothing to give back
+		return fmt.Errorf("release %s email for %s: %w", kind, referralID, err)
+	}
+	return nil
+}

@@ -1,0 +1,299 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+)
+
+// ProgressAPI is the part of the DynamoDB client the progress store uses.
+type ProgressAPI interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ ProgressAPI = (*dynamodb.Client)(nil)
+
+// Progress records what specialists do with their referrals (contact, first meeting, close) as
+// conditional writes on the referrals table, and on the directory's caseloads when a close frees
+// capacity. It uses Tables.Referrals and Tables.Directory.
+type Progress struct {
+	client ProgressAPI
+	tables Tables
+	// MaxAttempts bounds the attempts at a close's transaction when it conflicts with concurrent
+	// writes to the patient's open case or the specialist's caseload.
+	MaxAttempts int
+	// ClosedRetention is how long a closed referral is kept: the close sets the table's TTL
+	// attribute (expiresAt) this far ahead, and DynamoDB deletes the referral after it.
+	ClosedRetention time.Duration
+}
+
+var _ referral.ProgressStore = (*Progress)(nil)
+
+// NewProgress returns a progress store over the given tables.
+func NewProgress(client ProgressAPI, tables Tables) *Progress {
+	return &Progress{client: client, tables: tables, MaxAttempts: 8}
+}
+
+// openStatuses are the statuses a specialist can close a referral from.
+var openStatuses = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged}
+
+// Get reads a referral with a consistent read.
+func (p *Progress) Get(ctx context.Context, id string) (referral.Referral, error) {
+	out, err := p.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &p.tables.Referrals, Key: itemKey(referralPK(id), referralSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return referral.Referral{}, fmt.Errorf("read referral %s: %w", id, err)
+	}
+	if len(out.Item) == 0 {
+		return referral.Referral{}, referral.Errorf(referral.CodeNotFound, "no such referral")
+	}
+	return decodeReferral(out.Item)
+}
+
+// RecordContact moves r from the status it was read in to contacted. The next deadline becomes
+// the meeting: dueAt is copied from the item's own meetBy.
+func (p *Progress) RecordContact(ctx context.Context, r referral.Referral, e referral.Event) error {
+	update := appendEvent(e).
+		Set(expression.Name("status"), expression.Value(referral.StatusContacted)).
+		Set(expression.Name("contactedAt"), expression.Value(stamp(e.At))).
+		Set(expression.Name("dueShard"), expression.Value(dueShard)).
+		Set(expression.Name("dueAt"), expression.Name("meetBy")).
+		Set(expression.Name("dueKind"), expression.Value(dueMeeting))
+	return p.update(ctx, "record contact on", r, stillAsRead(r), update)
+}
+
+// RecordMeeting moves r from the status it was read in to engaged. No deadline is left, so the
+// due attributes go and the referral leaves the Due index.
+func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, e referral.Event) error {
+	update := appendEvent(e).
+		Set(expression.Name("status"), expression.Value(referral.StatusEngaged)).
+		Set(expression.Name("metAt"), expression.Value(stamp(e.At))).
+		Set(expression.Name("contactedAt"), expression.IfNotExists(expression.Name("contactedAt"), expression.Value(stamp(e.At))))
+	return p.update(ctx, "record meeting on", r, stillAsRead(r), withoutDue(update))
+}
+
+func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
+	}
+	_, err = p.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &p.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var failed *ddb.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return referral.ErrChanged
+	}
+	if err != nil {
+		return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
+	}
+	return nil
+}
+
+// Close closes r in one transaction with the release of its capacity:
+//
+//  1. the referral: closed, with closedAt, closeReason (e.Detail) and e appended, its due
+//     attributes removed; on condition that it is still open and still r.SpecialistID's;
+//  2. the patient's open case in the area: openCount goes down by one, or, when this was the
+//     last open referral, the item is deleted;
+//  3. only when the open case is deleted, the caseload of the specialist it names goes down by
+//     one, on condition that it is above 0.
+//
+// A failed condition on the referral is ErrChanged. Any other cancellation (the open case changed
+// under us, a transaction conflict) re-reads the open case and tries again with backoff. If the
+// caseload is already 0 (or the specialist has left the directory) there is nothing to release:
+// the close goes ahead without step 3.
+func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Event) error {
+	skipCaseload := false
+	var lastErr error
+	for attempt := range p.MaxAttempts {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return fmt.Errorf("close referral %s: %w (last: %v)", r.ID, err, lastErr)
+			}
+		}
+		open, err := p.readOpenCase(ctx, r)
+		if err != nil {
+			return fmt.Errorf("close referral %s: %w", r.ID, err)
+		}
+		items, err := p.planClose(r, e, open, skipCaseload)
+		if err != nil {
+			return fmt.Errorf("close referral %s: %w", r.ID, err)
+		}
+		_, err = p.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: items,
+			// Makes the SDK's own retries of this very request idempotent: a close that succeeded
+			// but whose answer was lost is not applied twice.
+			ClientRequestToken: aws.String(requestToken(r.ID, e, attempt)),
+		})
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+		var cancelled *ddb.TransactionCanceledException
+		if !errors.As(err, &cancelled) {
+			if retryable(err) {
+				continue
+			}
+			return fmt.Errorf("close referral %s: %w", r.ID, err)
+		}
+		reasons := cancelled.CancellationReasons
+		failed := func(i int) bool { return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed" }
+		// Item order is fixed by planClose: referral, open case, [caseload].
+		if failed(0) {
+			return referral.ErrChanged
+		}
+		if len(items) == 3 && failed(2) {
+			skipCaseload = true
+		}
+	}
+	return fmt.Errorf("close referral %s: gave up after %d attempts: %w", r.ID, p.MaxAttempts, lastErr)
+}
+
+// readOpenCase returns the patient's open case in r's area, or nil if there is none.
+func (p *Progress) readOpenCase(ctx context.Context, r referral.Referral) (*openItem, error) {
+	out, err := p.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &p.tables.Referrals, Key: itemKey(openPK(r.Area, r.Patient.NHSNumber), openSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read open case: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	var open openItem
+	if err := attributevalue.UnmarshalMap(out.Item, &open); err != nil {
+		return nil, fmt.Errorf("decode open case: %w", err)
+	}
+	return &open, nil
+}
+
+func (p *Progress) planClose(r referral.Referral, e referral.Event, open *openItem, skipCaseload bool) ([]ddb.TransactWriteItem, error) {
+	var inOpen []expression.OperandBuilder
+	for _, s := range openStatuses[1:] {
+		inOpen = append(inOpen, expression.Value(s))
+	}
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name("status").In(expression.Value(openStatuses[0]), inOpen...)).
+		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
+	update := appendEvent(e).
+		Set(expression.Name("status"), expression.Value(referral.StatusClosed)).
+		Set(expression.Name("closedAt"), expression.Value(stamp(e.At))).
+		Set(expression.Name("closeReason"), expression.Value(e.Detail))
+	if p.ClosedRetention > 0 {
+		update = update.Set(expression.Name("expiresAt"), expression.Value(e.At.Add(p.ClosedRetention).Unix()))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(withoutDue(update)).Build()
+	if err != nil {
+		return nil, err
+	}
+	items := []ddb.TransactWriteItem{{Update: &ddb.Update{
+		TableName: &p.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}}
+
+	openKey := itemKey(openPK(r.Area, r.Patient.NHSNumber), openSK)
+	switch {
+	case open == nil:
+		// No open case holds capacity for this patient (the data predates open cases, or was
+		// repaired by hand): close without releasing any, provided none appears meanwhile.
+		expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, ddb.TransactWriteItem{ConditionCheck: &ddb.ConditionCheck{
+			TableName: &p.tables.Referrals, Key: openKey,
+			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		}})
+	case open.OpenCount > 1:
+		// Another referral of the patient is still open: it keeps the capacity.
+		cond := expression.Name("openCount").GreaterThan(expression.Value(1))
+		update := expression.Set(expression.Name("openCount"), expression.Name("openCount").Minus(expression.Value(1)))
+		expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
+			TableName: &p.tables.Referrals, Key: openKey,
+			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}})
+	default:
+		// The last open referral: the open case goes, and with it the capacity unit it holds for
+		// the specialist it names (none while it was waitlisted).
+		cond := expression.Name("openCount").LessThanEqual(expression.Value(1))
+		if open.SpecialistID == "" {
+			cond = cond.And(expression.AttributeNotExists(expression.Name("specialistId")))
+		} else {
+			cond = cond.And(expression.Name("specialistId").Equal(expression.Value(open.SpecialistID)))
+		}
+		expr, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, ddb.TransactWriteItem{Delete: &ddb.Delete{
+			TableName: &p.tables.Referrals, Key: openKey,
+			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}})
+		if open.SpecialistID != "" && !skipCaseload {
+			cond := expression.Name("caseload").GreaterThan(expression.Value(0))
+			update := expression.Set(expression.Name("caseload"), expression.Name("caseload").Minus(expression.Value(1)))
+			expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
+				TableName: &p.tables.Directory, Key: itemKey(areaPK(r.Area), specialistSK(open.SpecialistID)),
+				ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			}})
+		}
+	}
+	return items, nil
+}
+
+// stillAsRead is the condition of contact and meeting: the referral exists, in the status and with
+// the specialist it had when read.
+func stillAsRead(r referral.Referral) expression.ConditionBuilder {
+	return expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name("status").Equal(expression.Value(r.Status))).
+		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
+}
+
+// appendEvent starts an update that appends e to the referral's audit history.
+func appendEvent(e referral.Event) expression.UpdateBuilder {
+	return expression.Set(expression.Name("events"),
+		expression.ListAppend(expression.Name("events"), expression.Value([]referral.Event{e})))
+}
+
+// withoutDue removes the due attributes: no deadline is left, so the referral leaves the Due index.
+func withoutDue(u expression.UpdateBuilder) expression.UpdateBuilder {
+	return u.Remove(expression.Name("dueShard")).Remove(expression.Name("dueAt")).Remove(expression.Name("dueKind"))
+}
+
+// stamp is how progress times are stored: RFC 3339 in UTC, like receivedAt.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// requestToken is a ClientRequestToken (at most 36 characters) unique to one attempt at one close.
+func requestToken(referralID string, e referral.Event, attempt int) string {
+	sum := sha256.Sum256([]byte(referralID + "|" + e.At.UTC().Format(time.RFC3339Nano) + "|" + e.Detail + "|" + strconv.Itoa(attempt)))
+	return hex.EncodeToString(sum[:18])
+}

@@ -1,0 +1,357 @@
+// Package actions is the HTTP edge of the actions function: the pages a specialist opens through
+// the signed link in their email, and the buttons on them that record contact, the first meeting
+// and a close (SPEC §4 "Specialist pages").
+//
+// Routes (API Gateway HTTP API, payload 2.0):
+//
+//	GET  /referrals/{id}?token=…   the referral, in full, with forms for what can be recorded next
+//	POST /referrals/{id}/contact   record contact      (form fields: token)
+//	POST /referrals/{id}/meeting   record the meeting  (form fields: token)
+//	POST /referrals/{id}/close     close               (form fields: token, reason)
+//
+// Checks, in this order: an id not shaped like a reference is 404; a token that does not verify
+// for that id (missing, malformed, tampered, expired) is 403; a referral that does not exist is
+// 404 with the same page as a malformed id; a referral not assigned to the token's specialist now
+// (reassigned, waitlisted) is 403.
+//
+// GET never writes. A successful POST answers 200 with a page saying what was recorded and a
+// link back to the referral; a repeated POST answers 200 "already recorded". There is no
+// redirect after POST: with no session, the page after a redirect could not say what happened,
+// and reloading the confirmation only repeats the action, which is harmless.
+package actions
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
+	"github.com/ipspc/referrals/shared/render/web"
+)
+
+// MaxBody is the largest form accepted: a token and a reason are well under 1 KiB.
+const MaxBody = 8 << 10
+
+// Verifier checks a signed-link token for a referral (signedlink.Signer).
+type Verifier interface {
+	Verify(referralID, token string, now time.Time) (specialistID string, expires time.Time, err error)
+}
+
+// Service is what the handler needs of the domain (referral.Progress).
+type Service interface {
+	View(ctx context.Context, id, specialistID string) (referral.Referral, error)
+	Record(ctx context.Context, req referral.ActionRequest) (referral.Recorded, error)
+}
+
+var (
+	_ Verifier = (*signedlink.Signer)(nil)
+	_ Service  = (*referral.Progress)(nil)
+)
+
+// Handler serves the specialist routes of the HTTP API.
+type Handler struct {
+	Links    Verifier
+	Progress Service
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Budget caps the time a request may spend on DynamoDB, so a hung dependency becomes a 503
+	// rather than a Lambda timeout.
+	Budget time.Duration
+}
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[referral.Code]int{
+	referral.CodeInvalid:          http.StatusBadRequest,
+	referral.CodeNotFound:         http.StatusNotFound,
+	referral.CodeForbidden:        http.StatusForbidden,
+	referral.CodeConflict:         http.StatusConflict,
+	referral.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	referral.CodeUnsupported:      http.StatusUnsupportedMediaType,
+	referral.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	referral.CodeUnavailable:      http.StatusServiceUnavailable,
+	referral.CodeInternal:         http.StatusInternalServerError,
+}
+
+// logLine is what the one log line of a request says besides method, route and status. It never
+// holds patient data or the token.
+type logLine struct {
+	outcome        string
+	referralID     string // only once it has the shape of a reference
+	action         string
+	referralStatus referral.Status
+	err            error
+	drainErr       error
+}
+
+// Handle is the Lambda handler. It always returns a response and a nil error.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
+	res, line := h.route(ctx, req)
+	attrs := []any{
+		slog.String("method", req.RequestContext.HTTP.Method),
+		slog.String("route", req.RouteKey),
+		slog.Int("status", res.StatusCode),
+		slog.String("outcome", line.outcome),
+		slog.Int64("durationMs", time.Since(start).Milliseconds()),
+	}
+	if line.referralID != "" {
+		attrs = append(attrs, slog.String("referralId", line.referralID))
+	}
+	if line.action != "" {
+		attrs = append(attrs, slog.String("action", line.action))
+	}
+	if line.referralStatus != "" {
+		attrs = append(attrs, slog.String("referralStatus", string(line.referralStatus)))
+	}
+	if line.err != nil {
+		// Internal errors may quote DynamoDB; they never quote the request.
+		attrs = append(attrs, slog.String("error", line.err.Error()))
+	}
+	level := slog.LevelInfo
+	if line.drainErr != nil {
+		// The close is done; the waitlist waits for the next close or capacity change.
+		attrs = append(attrs, slog.String("drainError", line.drainErr.Error()))
+		level = slog.LevelWarn
+	}
+	if res.StatusCode >= 500 {
+		level = slog.LevelError
+	}
+	h.Log.Log(ctx, level, "request", attrs...)
+	return res, nil
+}
+
+func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, logLine) {
+	method, p := req.RequestContext.HTTP.Method, req.RawPath
+	if p == "" {
+		p = req.RequestContext.HTTP.Path
+	}
+	rest, ok := strings.CutPrefix(p, "/referrals/")
+	if !ok {
+		return notFound(), logLine{outcome: "not-found"}
+	}
+	id, action, isAction := strings.Cut(rest, "/")
+	var line logLine
+	switch {
+	case !isAction && method != http.MethodGet:
+		return methodNotAllowed(http.MethodGet), logLine{outcome: "method-not-allowed"}
+	case isAction && !slices.Contains(referral.Actions, referral.Action(action)):
+		return notFound(), logLine{outcome: "not-found"}
+	case isAction && method != http.MethodPost:
+		return methodNotAllowed(http.MethodPost), logLine{outcome: "method-not-allowed", action: action}
+	}
+	line.action = action
+	if !referral.ValidID(id) {
+		line.outcome = "not-found"
+		return notFound(), line
+	}
+	line.referralID = id
+
+	token, form, res, outcome := h.readRequest(req, isAction)
+	if outcome != "" {
+		line.outcome = outcome
+		return res, line
+	}
+	specialist, _, err := h.Links.Verify(id, token, h.Now())
+	if err != nil {
+		if errors.Is(err, signedlink.ErrExpired) {
+			line.outcome = "expired-link"
+			return errorPage(http.StatusForbidden, "This link has expired",
+				"Use the link in the most recent email about this referral. If you need a new link, contact your area lead."), line
+		}
+		line.outcome = "invalid-link"
+		return errorPage(http.StatusForbidden, "", ""), line
+	}
+
+	if h.Budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Budget)
+		defer cancel()
+	}
+	if !isAction {
+		r, err := h.Progress.View(ctx, id, specialist)
+		if err != nil {
+			return h.fail(err, referral.Referral{}, token, specialist, "", line)
+		}
+		line.outcome, line.referralStatus = "shown", r.Status
+		return page(http.StatusOK, func(b *strings.Builder) error {
+			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist})
+		}), line
+	}
+
+	reason := form.Get(referral.ReasonField)
+	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action), Reason: reason})
+	if err != nil {
+		return h.fail(err, out.Referral, token, specialist, reason, line)
+	}
+	line.outcome, line.referralStatus, line.drainErr = "recorded", out.Referral.Status, out.DrainErr
+	if out.AlreadyRecorded {
+		line.outcome = "already-recorded"
+	}
+	return page(http.StatusOK, func(b *strings.Builder) error {
+		return web.RenderActionRecorded(b, web.ActionPage{Referral: out.Referral, Action: referral.Action(action), AlreadyRecorded: out.AlreadyRecorded, Token: token})
+	}), line
+}
+
+// readRequest finds the token: in the query string for GET; in the form, or else the query
+// string, for POST. A POST must be a form no larger than MaxBody. outcome is set (with the
+// response to send) when the request cannot be read.
+func (h *Handler) readRequest(req events.APIGatewayV2HTTPRequest, post bool) (token string, form url.Values, res events.APIGatewayV2HTTPResponse, outcome string) {
+	token = queryToken(req)
+	if !post {
+		return token, nil, res, ""
+	}
+	media, _, err := mime.ParseMediaType(header(req, "content-type"))
+	if err != nil || media != "application/x-www-form-urlencoded" {
+		return "", nil, errorPage(http.StatusUnsupportedMediaType, "Sorry, we could not read that",
+			"Use the buttons on the referral's page. Nothing has been recorded."), "unsupported-media-type"
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return "", nil, errorPage(http.StatusBadRequest, "Sorry, we could not read that",
+				"Use the buttons on the referral's page. Nothing has been recorded."), "bad-body"
+		}
+	}
+	if len(body) > MaxBody {
+		return "", nil, errorPage(http.StatusRequestEntityTooLarge, "Sorry, we could not read that",
+			"Use the buttons on the referral's page. Nothing has been recorded."), "too-large"
+	}
+	if form, err = url.ParseQuery(string(body)); err != nil {
+		return "", nil, errorPage(http.StatusBadRequest, "Sorry, we could not read that",
+			"Use the buttons on the referral's page. Nothing has been recorded."), "bad-body"
+	}
+	if t := form.Get(web.LinkTokenField); t != "" {
+		token = t
+	}
+	return token, form, res, ""
+}
+
+// fail answers a domain error. A field error (close without a reason) and a conflict show the
+// referral again with an error summary; everything else is an error page. Every 404 is the same
+// page, whatever the cause.
+func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason string, line logLine) (events.APIGatewayV2HTTPResponse, logLine) {
+	code := referral.ErrorCode(err)
+	status, known := statusOf[code]
+	if !known {
+		status = http.StatusInternalServerError
+	}
+	line.outcome = strings.ReplaceAll(string(code), "_", "-")
+	var safe *referral.Error
+	if errors.As(err, &safe) && (code == referral.CodeInvalid || code == referral.CodeConflict) && r.ID != "" {
+		fields := safe.Fields
+		if len(fields) == 0 {
+			fields = []referral.FieldError{{Message: safe.Message}}
+		}
+		line.referralStatus = r.Status
+		return page(status, func(b *strings.Builder) error {
+			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Errors: fields, Reason: reason})
+		}), line
+	}
+	switch {
+	case status == http.StatusNotFound:
+		return notFound(), line
+	case status == http.StatusForbidden:
+		return errorPage(http.StatusForbidden, "", ""), line
+	case status == http.StatusServiceUnavailable:
+		line.err = err
+		res := errorPage(status, "Sorry, the service is unavailable",
+			"We could not check or record this just now. Try again in a few minutes: go back to the referral and check what it shows.")
+		res.Headers["Retry-After"] = "5"
+		return res, line
+	case status >= 500 || safe == nil:
+		line.err, line.outcome = err, "internal"
+		return errorPage(http.StatusInternalServerError, "", ""), line
+	}
+	return errorPage(status, "", safe.Message), line
+}
+
+func notFound() events.APIGatewayV2HTTPResponse {
+	return errorPage(http.StatusNotFound, "", "")
+}
+
+func methodNotAllowed(allow string) events.APIGatewayV2HTTPResponse {
+	res := errorPage(http.StatusMethodNotAllowed, "Sorry, you cannot do that on this page",
+		"Open the link in your email, and use the buttons on the referral's page.")
+	res.Headers["Allow"] = allow
+	return res
+}
+
+// errorPage renders the NHS.UK error page; empty title and message take the page's defaults for
+// the status. Neither may contain patient data.
+func errorPage(status int, title, message string) events.APIGatewayV2HTTPResponse {
+	return page(status, func(b *strings.Builder) error {
+		return web.RenderError(b, web.ErrorPage{Status: status, Title: title, Message: message})
+	})
+}
+
+func page(status int, render func(*strings.Builder) error) events.APIGatewayV2HTTPResponse {
+	var b strings.Builder
+	if err := render(&b); err != nil {
+		// Templates are checked by the web package's tests: this cannot happen in a build that passed.
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: http.StatusInternalServerError,
+			Headers:    SecurityHeaders(map[string]string{"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}),
+			Body:       "Sorry, there is a problem with the service. Try again later.",
+		}
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: SecurityHeaders(map[string]string{
+			"Content-Type": "text/html; charset=utf-8",
+			// Pages show patient details and carry the link's token: never cache them.
+			"Cache-Control": "no-store",
+		}),
+		Body: b.String(),
+	}
+}
+
+// SecurityHeaders adds the headers every response carries, the same as the intake's: a strict CSP
+// (the pages have no inline script or style), no framing, no MIME sniffing, and above all no
+// Referer, since the URL holds the token. The pages are not for search engines either.
+func SecurityHeaders(h map[string]string) map[string]string {
+	h["Content-Security-Policy"] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	h["X-Content-Type-Options"] = "nosniff"
+	h["X-Frame-Options"] = "DENY"
+	h["Referrer-Policy"] = "no-referrer"
+	h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+	h["X-Robots-Tag"] = "noindex, nofollow"
+	return h
+}
+
+// queryToken reads the token from the query string.
+func queryToken(req events.APIGatewayV2HTTPRequest) string {
+	if t := req.QueryStringParameters[web.LinkTokenField]; t != "" {
+		return t
+	}
+	if req.RawQueryString == "" {
+		return ""
+	}
+	q, err := url.ParseQuery(req.RawQueryString)
+	if err != nil {
+		return ""
+	}
+	return q.Get(web.LinkTokenField)
+}
+
+// header reads a header case-insensitively (API Gateway lower-cases them; tests may not).
+func header(req events.APIGatewayV2HTTPRequest, name string) string {
+	if v, ok := req.Headers[name]; ok {
+		return v
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,387 @@
+// Package intake is the HTTP edge of the intake function: it serves the referral form and its
+// assets, decodes JSON and form submissions, and maps domain outcomes to HTTP responses.
+package intake
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/postcode"
+	"github.com/ipspc/referrals/shared/render/web"
+)
+
+// MaxBody is the largest request body accepted (SPEC §4): 64 KiB.
+const MaxBody = 64 << 10
+
+// Submitter is what the handler needs of the domain.
+type Submitter interface {
+	Submit(ctx context.Context, req referral.Request) (referral.Outcome, error)
+}
+
+// Counter records a metric (embedded metric format in production).
+type Counter interface {
+	Count(name string, value float64, dimensions map[string]string)
+}
+
+// Handler serves the intake routes of the HTTP API.
+type Handler struct {
+	Intake  Submitter
+	Log     *slog.Logger
+	Metrics Counter
+	// Budget caps the time a request may spend on DynamoDB, so a hung dependency becomes a 503
+	// rather than a Lambda timeout (and a 502 from API Gateway).
+	Budget time.Duration
+	// AreaNames gives the human names of areas for the confirmation page (nil: show the id).
+	AreaNames interface {
+		Get(ctx context.Context) (map[string]string, error)
+	}
+}
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[referral.Code]int{
+	referral.CodeInvalid:          http.StatusBadRequest,
+	referral.CodeOutOfArea:        http.StatusUnprocessableEntity,
+	referral.CodeConflict:         http.StatusConflict,
+	referral.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	referral.CodeUnsupported:      http.StatusUnsupportedMediaType,
+	referral.CodeNotFound:         http.StatusNotFound,
+	referral.CodeForbidden:        http.StatusForbidden,
+	referral.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	referral.CodeUnavailable:      http.StatusServiceUnavailable,
+	referral.CodeInternal:         http.StatusInternalServerError,
+}
+
+// Handle is the Lambda handler. It always returns a response and a nil error.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
+	res, line := h.route(ctx, req)
+	attrs := []any{
+		slog.String("method", req.RequestContext.HTTP.Method),
+		slog.String("route", req.RouteKey),
+		slog.Int("status", res.StatusCode),
+		slog.String("outcome", line.outcome),
+		slog.Int64("durationMs", time.Since(start).Milliseconds()),
+	}
+	if line.referralID != "" {
+		attrs = append(attrs, slog.String("referralId", line.referralID), slog.String("area", line.area))
+	}
+	if line.err != nil {
+		// Internal errors may quote DynamoDB; they never quote the request (no patient data).
+		attrs = append(attrs, slog.String("error", line.err.Error()))
+	}
+	level := slog.LevelInfo
+	if res.StatusCode >= 500 {
+		level = slog.LevelError
+	}
+	h.Log.Log(ctx, level, "request", attrs...)
+	return res, nil
+}
+
+// logLine is what the one log line of a request says besides method, route and status.
+type logLine struct {
+	outcome    string
+	referralID string
+	area       string
+	err        error
+}
+
+func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, logLine) {
+	method, p := req.RequestContext.HTTP.Method, req.RawPath
+	switch {
+	case p == "/" && (method == http.MethodGet || method == http.MethodHead):
+		return h.form(web.FormPage{Token: newToken()}, http.StatusOK), logLine{outcome: "form"}
+	case strings.HasPrefix(p, "/assets/") && (method == http.MethodGet || method == http.MethodHead):
+		return asset(strings.TrimPrefix(p, "/assets/"))
+	case p == "/referrals" && method == http.MethodPost:
+		return h.submit(ctx, req)
+	case p == "/" || p == "/referrals":
+		res := jsonError(http.StatusMethodNotAllowed, "", "Method not allowed")
+		res.Headers["Allow"] = map[string]string{"/": "GET, HEAD", "/referrals": "POST"}[p]
+		return res, logLine{outcome: "method-not-allowed"}
+	default:
+		return jsonError(http.StatusNotFound, "", "Not found"), logLine{outcome: "not-found"}
+	}
+}
+
+func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, logLine) {
+	media, _, err := mime.ParseMediaType(header(req, "content-type"))
+	if err != nil {
+		media = ""
+	}
+	html := media == "application/x-www-form-urlencoded"
+	if media != "application/json" && !html {
+		return jsonError(http.StatusUnsupportedMediaType, "", "Send the referral as application/json or as the web form (application/x-www-form-urlencoded)"),
+			logLine{outcome: "unsupported-media-type"}
+	}
+	body, err := requestBody(req)
+	if err != nil {
+		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: newToken()}), logLine{outcome: "bad-body"}
+	}
+	if len(body) > MaxBody {
+		e := referral.Errorf(referral.CodeTooLarge, "The referral is too large: the limit is 64 KiB. Shorten the notes and try again")
+		return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "too-large"}
+	}
+
+	var sub referral.Submission
+	var key string
+	var decodeErrors []referral.FieldError // wrong types, reported with the rule errors
+	if html {
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: "The form could not be read. Try again"}}}
+			return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "invalid"}
+		}
+		var honeypot string
+		sub, key, honeypot = DecodeForm(values)
+		if honeypot != "" {
+			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be sent", Fields: []referral.FieldError{{Field: HoneypotField, Message: "Leave the 'Leave this blank' field empty"}}}
+			return h.fail(html, e, web.FormPage{Values: sub, Token: newToken()}), logLine{outcome: "honeypot"}
+		}
+	} else {
+		key = header(req, "idempotency-key")
+		if sub, err = DecodeJSON(body); err != nil {
+			decodeErrors = referral.FieldErrors(err)
+			if bodyMalformed(decodeErrors) {
+				return h.fail(html, err, web.FormPage{}), logLine{outcome: "malformed"}
+			}
+		}
+	}
+	if err := checkKey(key); err != nil {
+		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), logLine{outcome: "invalid"}
+	}
+
+	if h.Budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Budget)
+		defer cancel()
+	}
+	via := "api"
+	if html {
+		via = "form"
+	}
+	out, err := h.Intake.Submit(ctx, referral.Request{Submission: sub, IdempotencyKey: key, Via: via, DecodeErrors: decodeErrors})
+	if err != nil {
+		line := logLine{outcome: string(referral.ErrorCode(err))}
+		if referral.ErrorCode(err) == referral.CodeOutOfArea {
+			h.countOutOfArea(sub.Patient.Postcode)
+		}
+		if code := referral.ErrorCode(err); code == referral.CodeUnavailable || code == referral.CodeInternal {
+			line.err = err
+		}
+		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), line
+	}
+	line := logLine{outcome: string(out.Receipt.Status), referralID: out.Receipt.ReferralID, area: out.Receipt.Area}
+	if out.Replayed {
+		line.outcome = "replayed"
+	} else {
+		h.countAccepted(out.Receipt)
+	}
+	return h.created(ctx, html, out.Receipt), line
+}
+
+// countAccepted feeds the dashboard: referrals received, assigned and waitlisted per area.
+func (h *Handler) countAccepted(r referral.Receipt) {
+	if h.Metrics == nil {
+		return
+	}
+	area := map[string]string{"Area": r.Area}
+	h.Metrics.Count("ReferralsReceived", 1, area)
+	if r.Status == referral.StatusWaitlisted {
+		h.Metrics.Count("Waitlisted", 1, area)
+	} else {
+		h.Metrics.Count("Assignments", 1, area)
+	}
+}
+
+// countOutOfArea counts a referral from outside every area by postcode district only (SPEC §4).
+func (h *Handler) countOutOfArea(raw string) {
+	if h.Metrics == nil {
+		return
+	}
+	district := "unknown"
+	if pc, err := postcode.Parse(raw); err == nil {
+		district = pc.District()
+	}
+	h.Metrics.Count("OutOfAreaReferrals", 1, map[string]string{"District": district})
+}
+
+func (h *Handler) created(ctx context.Context, html bool, receipt referral.Receipt) events.APIGatewayV2HTTPResponse {
+	var res events.APIGatewayV2HTTPResponse
+	if html {
+		var buf bytes.Buffer
+		if err := web.RenderConfirmation(&buf, web.ConfirmationPage{Receipt: receipt, AreaName: h.areaName(ctx, receipt.Area)}); err != nil {
+			return jsonError(http.StatusInternalServerError, "", "Something went wrong")
+		}
+		res = htmlResponse(http.StatusCreated, buf.String())
+	} else {
+		res = jsonResponse(http.StatusCreated, receipt)
+	}
+	res.Headers["Location"] = "/referrals/" + receipt.ReferralID
+	return res
+}
+
+func (h *Handler) areaName(ctx context.Context, id string) string {
+	if h.AreaNames == nil {
+		return id
+	}
+	if names, err := h.AreaNames.Get(ctx); err == nil && names[id] != "" {
+		return names[id]
+	}
+	return id
+}
+
+// fail renders err for the channel it came from: JSON errors, or the form again with an error
+// summary, the entered values and a fresh token.
+func (h *Handler) fail(html bool, err error, page web.FormPage) events.APIGatewayV2HTTPResponse {
+	code := referral.ErrorCode(err)
+	status := statusOf[code]
+	var safe *referral.Error
+	if !errors.As(err, &safe) || code == referral.CodeInternal {
+		safe = referral.Errorf(referral.CodeInternal, "Something went wrong. The referral was not sent. Try again later")
+		status = http.StatusInternalServerError
+	}
+	var res events.APIGatewayV2HTTPResponse
+	if html {
+		page.Errors = safe.Fields
+		if len(safe.Fields) == 0 || code == referral.CodeConflict || code == referral.CodeOutOfArea {
+			page.Message = safe.Message
+		}
+		res = h.form(page, status)
+	} else {
+		fields := safe.Fields
+		if len(fields) == 0 {
+			fields = []referral.FieldError{{Field: "", Message: safe.Message}}
+		}
+		res = jsonResponse(status, map[string]any{"errors": fields})
+	}
+	if status == http.StatusServiceUnavailable {
+		res.Headers["Retry-After"] = "5"
+	}
+	return res
+}
+
+func (h *Handler) form(page web.FormPage, status int) events.APIGatewayV2HTTPResponse {
+	page.Consent = page.Values.Consent
+	var buf bytes.Buffer
+	if err := web.RenderForm(&buf, page); err != nil {
+		return jsonError(http.StatusInternalServerError, "", "Something went wrong")
+	}
+	return htmlResponse(status, buf.String())
+}
+
+// bodyMalformed reports a body-level error (field ""): the body is not a JSON object at all.
+func bodyMalformed(fields []referral.FieldError) bool {
+	return len(fields) == 0 || fields[0].Field == ""
+}
+
+// checkKey accepts idempotency keys of printable ASCII up to 255 characters.
+func checkKey(key string) error {
+	if len(key) > 255 || strings.IndexFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return &referral.Error{Code: referral.CodeInvalid, Message: "Idempotency-Key is not valid",
+			Fields: []referral.FieldError{{Field: "Idempotency-Key", Message: "Idempotency-Key must be 1 to 255 printable characters with no spaces"}}}
+	}
+	return nil
+}
+
+func asset(name string) (events.APIGatewayV2HTTPResponse, logLine) {
+	name = path.Clean(name)
+	b, err := fs.ReadFile(web.Assets(), name)
+	if err != nil || strings.HasPrefix(name, ".") {
+		return jsonError(http.StatusNotFound, "", "Not found"), logLine{outcome: "not-found"}
+	}
+	res := events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusOK,
+		Headers: withSecurityHeaders(map[string]string{
+			"Content-Type": web.AssetContentType(name),
+			// Assets change only with a deployment; a day's caching keeps the form fast.
+			"Cache-Control": "public, max-age=86400",
+		}),
+	}
+	if ct := web.AssetContentType(name); strings.HasPrefix(ct, "text/") || strings.Contains(ct, "javascript") || strings.Contains(ct, "json") || strings.Contains(ct, "svg") {
+		res.Body = string(b)
+	} else {
+		res.Body, res.IsBase64Encoded = base64.StdEncoding.EncodeToString(b), true
+	}
+	return res, logLine{outcome: "asset"}
+}
+
+func requestBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	if !req.IsBase64Encoded {
+		return []byte(req.Body), nil
+	}
+	return base64.StdEncoding.DecodeString(req.Body)
+}
+
+// header reads a header case-insensitively (API Gateway lower-cases them; tests may not).
+func header(req events.APIGatewayV2HTTPRequest, name string) string {
+	if v, ok := req.Headers[name]; ok {
+		return v
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"field":"","message":"Something went wrong"}]}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    withSecurityHeaders(map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}),
+		Body:       string(b),
+	}
+}
+
+func jsonError(status int, field, message string) events.APIGatewayV2HTTPResponse {
+	return jsonResponse(status, map[string]any{"errors": []referral.FieldError{{Field: field, Message: message}}})
+}
+
+func htmlResponse(status int, body string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: withSecurityHeaders(map[string]string{
+			"Content-Type": "text/html; charset=utf-8",
+			// Pages may echo patient details back (form errors, confirmation): never cache them.
+			"Cache-Control": "no-store",
+		}),
+		Body: body,
+	}
+}
+
+// withSecurityHeaders adds the headers every response carries: a strict CSP (the pages have no
+// inline script or style), no framing, no MIME sniffing, no referrer leaking the URL.
+func withSecurityHeaders(h map[string]string) map[string]string {
+	h["Content-Security-Policy"] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	h["X-Content-Type-Options"] = "nosniff"
+	h["X-Frame-Options"] = "DENY"
+	h["Referrer-Policy"] = "no-referrer"
+	h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+	return h
+}
+
+// newToken returns a fresh form idempotency token: 128 random bits.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,267 @@
+package intake
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+)
+
+// fakeIntake is a hand-written fake with a function field: each test says what Submit does.
+type fakeIntake struct {
+	submit func(referral.Request) (referral.Outcome, error)
+	got    []referral.Request
+}
+
+func (f *fakeIntake) Submit(_ context.Context, req referral.Request) (referral.Outcome, error) {
+	f.got = append(f.got, req)
+	return f.submit(req)
+}
+
+type countCall struct {
+	name string
+	dims map[string]string
+}
+
+type fakeCounter struct{ calls []countCall }
+
+func (f *fakeCounter) Count(name string, _ float64, dims map[string]string) {
+	f.calls = append(f.calls, countCall{name, dims})
+}
+
+var receipt = referral.Receipt{ReferralID: "R-7K3M9QX2", Status: referral.StatusAssigned, Area: "south-yorkshire",
+	ReceivedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), ContactBy: "2026-11-25", MeetBy: "2026-12-07"}
+
+func accepted(referral.Request) (referral.Outcome, error) {
+	return referral.Outcome{Receipt: receipt}, nil
+}
+
+func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatalf("fixture %s: %v", name, err)
+	}
+	return req
+}
+
+func newHandler(f *fakeIntake, logs *bytes.Buffer, m *fakeCounter) *Handler {
+	return &Handler{Intake: f, Log: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: m, Budget: time.Second,
+		AreaNames: staticNames{"south-yorkshire": "South Yorkshire"}}
+}
+
+type staticNames map[string]string
+
+func (s staticNames) Get(context.Context) (map[string]string, error) { return s, nil }
+
+func TestHandleResponses(t *testing.T) {
+	t.Parallel()
+	unavailable := func(referral.Request) (referral.Outcome, error) {
+		return referral.Outcome{}, errors.Join(referral.Errorf(referral.CodeUnavailable, "The service is busy"), errors.New("dynamodb: connection refused"))
+	}
+	tests := []struct {
+		name       string
+		event      string
+		edit       func(*events.APIGatewayV2HTTPRequest)
+		submit     func(referral.Request) (referral.Outcome, error)
+		wantStatus int
+		wantType   string
+		wantBody   []string // substrings
+		wantHeader map[string]string
+	}{
+		{name: "form page", event: "get-form.json", wantStatus: 200, wantType: "text/html", wantBody: []string{`name="patient.nhsNumber"`, `name="idempotencyToken"`}},
+		{name: "asset", event: "get-asset-css.json", wantStatus: 200, wantType: "text/css", wantHeader: map[string]string{"Cache-Control": "public, max-age=86400"}},
+		{name: "asset traversal is not found", event: "get-asset-css.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/assets/../web.go" }, wantStatus: 404},
+		{name: "unknown path", event: "get-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/nope" }, wantStatus: 404},
+		{name: "json accepted", event: "post-referral-json.json", submit: accepted, wantStatus: 201, wantType: "application/json",
+			wantBody: []string{`"referralId":"R-7K3M9QX2"`, `"contactBy":"2026-11-25"`, `"receivedAt":"2026-11-23T10:00:00Z"`}, wantHeader: map[string]string{"Location": "/referrals/R-7K3M9QX2"}},
+		{name: "form accepted shows confirmation", event: "post-referral-form.json", submit: accepted, wantStatus: 201, wantType: "text/html",
+			wantBody: []string{"R-7K3M9QX2", "South Yorkshire"}, wantHeader: map[string]string{"Cache-Control": "no-store"}},
+		{name: "malformed json", event: "post-referral-malformed.json", wantStatus: 400, wantBody: []string{`"field":""`}},
+		{name: "field errors as json", event: "post-referral-json.json", submit: func(referral.Request) (referral.Outcome, error) {
+			return referral.Outcome{}, &referral.Error{Code: referral.CodeInvalid, Message: "x", Fields: []referral.FieldError{{Field: "patient.nhsNumber", Message: "Enter a valid NHS number"}}}
+		}, wantStatus: 400, wantBody: []string{`{"errors":[{"field":"patient.nhsNumber","message":"Enter a valid NHS number"}]}`}},
+		{name: "field errors as form", event: "post-referral-form.json", submit: func(referral.Request) (referral.Outcome, error) {
+			return referral.Outcome{}, &referral.Error{Code: referral.CodeInvalid, Message: "x", Fields: []referral.FieldError{{Field: "patient.nhsNumber", Message: "Enter a valid NHS number"}}}
+		}, wantStatus: 400, wantType: "text/html", wantBody: []string{"There is a problem", `href="#patient-nhsNumber"`, `value="Taylor"`}},
+		{name: "out of area", event: "post-referral-json.json", submit: func(referral.Request) (referral.Outcome, error) {
+			return referral.Outcome{}, &referral.Error{Code: referral.CodeOutOfArea, Message: "x", Fields: []referral.FieldError{{Field: "patient.postcode", Message: "not in an area"}}}
+		}, wantStatus: 422, wantBody: []string{`"field":"patient.postcode"`}},
+		{name: "conflict", event: "post-referral-json.json", submit: func(referral.Request) (referral.Outcome, error) {
+			return referral.Outcome{}, referral.Errorf(referral.CodeConflict, "key reused")
+		}, wantStatus: 409, wantBody: []string{"key reused"}},
+		{name: "unavailable has retry-after and hides the cause", event: "post-referral-json.json", submit: unavailable, wantStatus: 503,
+			wantHeader: map[string]string{"Retry-After": "5"}, wantBody: []string{"The service is busy"}},
+		{name: "internal error is generic", event: "post-referral-json.json", submit: func(referral.Request) (referral.Outcome, error) {
+			return referral.Outcome{}, errors.New("secret internals")
+		}, wantStatus: 500, wantBody: []string{"Something went wrong"}},
+		{name: "unsupported type", event: "post-referral-text.json", wantStatus: 415},
+		{name: "missing type", event: "post-referral-text.json", edit: func(r *events.APIGatewayV2HTTPRequest) { delete(r.Headers, "content-type") }, wantStatus: 415},
+		{name: "json with charset", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Headers["content-type"] = "application/json; charset=utf-8" }, submit: accepted, wantStatus: 201},
+		{name: "too large", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = `{"notes":"` + strings.Repeat("a", MaxBody) + `"}` }, wantStatus: 413},
+		{name: "too large form", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body += "&notes=" + strings.Repeat("a", MaxBody) }, wantStatus: 413, wantType: "text/html"},
+		{name: "base64 body", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(r.Body)), true
+		}, submit: accepted, wantStatus: 201},
+		{name: "bad base64", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body, r.IsBase64Encoded = "%%%", true }, wantStatus: 400},
+		{name: "honeypot filled", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body = strings.Replace(r.Body, "website=", "website=spam", 1)
+		}, wantStatus: 400, wantType: "text/html"},
+		{name: "bad idempotency key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Headers["idempotency-key"] = "has space" }, wantStatus: 400, wantBody: []string{`"field":"Idempotency-Key"`}},
+		{name: "wrong method", event: "get-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.HTTP.Method = "DELETE" }, wantStatus: 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := loadEvent(t, tt.event)
+			if tt.edit != nil {
+				tt.edit(&req)
+			}
+			submit := tt.submit
+			if submit == nil {
+				submit = func(referral.Request) (referral.Outcome, error) {
+					t.Error("Submit called, want the edge to answer on its own")
+					return referral.Outcome{}, nil
+				}
+			}
+			var logs bytes.Buffer
+			res, err := newHandler(&fakeIntake{submit: submit}, &logs, &fakeCounter{}).Handle(context.Background(), req)
+			if err != nil {
+				t.Fatalf("Handle returned error %v; handlers always return a response and nil", err)
+			}
+			if res.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %.300s", res.StatusCode, tt.wantStatus, res.Body)
+			}
+			if tt.wantType != "" && !strings.HasPrefix(res.Headers["Content-Type"], tt.wantType) {
+				t.Errorf("Content-Type = %q, want %s", res.Headers["Content-Type"], tt.wantType)
+			}
+			for _, want := range tt.wantBody {
+				if !strings.Contains(res.Body, want) {
+					t.Errorf("body lacks %q: %.500s", want, res.Body)
+				}
+			}
+			for k, v := range tt.wantHeader {
+				if res.Headers[k] != v {
+					t.Errorf("header %s = %q, want %q", k, res.Headers[k], v)
+				}
+			}
+			if res.Headers["Content-Security-Policy"] == "" || res.Headers["X-Content-Type-Options"] != "nosniff" {
+				t.Errorf("security headers missing: %v", res.Headers)
+			}
+			if strings.Contains(res.Body, "secret internals") || strings.Contains(res.Body, "connection refused") {
+				t.Errorf("internal error leaked to the user: %s", res.Body)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil {
+				t.Fatalf("want exactly one JSON log line, got %q", logs.String())
+			}
+			if int(line["status"].(float64)) != tt.wantStatus {
+				t.Errorf("log line status = %v", line["status"])
+			}
+		})
+	}
+}
+
+func TestHandlePassesKeyChannelAndNoPatientDataInLogs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		event   string
+		wantKey string
+		wantVia string
+	}{
+		{"post-referral-json.json", "7f1c2a9e-demo-key-0001", "api"},
+		{"post-referral-form.json", "form-token-0001", "form"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			t.Parallel()
+			f := &fakeIntake{submit: accepted}
+			var logs bytes.Buffer
+			res, _ := newHandler(f, &logs, &fakeCounter{}).Handle(context.Background(), loadEvent(t, tt.event))
+			if res.StatusCode != http.StatusCreated || len(f.got) != 1 {
+				t.Fatalf("status %d, %d submissions", res.StatusCode, len(f.got))
+			}
+			got := f.got[0]
+			if got.IdempotencyKey != tt.wantKey || got.Via != tt.wantVia {
+				t.Errorf("key/via = %q/%q, want %q/%q", got.IdempotencyKey, got.Via, tt.wantKey, tt.wantVia)
+			}
+			if got.Submission.Patient.GivenName != "Sam" || got.Submission.Referrer.PracticeCode != "C88038" || !got.Submission.Consent {
+				t.Errorf("decoded submission = %+v", got.Submission)
+			}
+			for _, secret := range []string{"Sam", "Taylor", "943", "1988", "07700", "sam.taylor", "afternoon"} {
+				if strings.Contains(logs.String(), secret) {
+					t.Errorf("log contains patient data %q: %s", secret, logs.String())
+				}
+			}
+			if !strings.Contains(logs.String(), `"referralId":"R-7K3M9QX2"`) {
+				t.Errorf("log line lacks the referral id: %s", logs.String())
+			}
+		})
+	}
+}
+
+func TestHandleCountsAcceptedReferralsByArea(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		outcome  referral.Outcome
+		wantKind string // "" for no metrics
+	}{
+		{"assigned", referral.Outcome{Receipt: receipt}, "Assignments"},
+		{"waitlisted", referral.Outcome{Receipt: func() referral.Receipt { r := receipt; r.Status = referral.StatusWaitlisted; return r }()}, "Waitlisted"},
+		{"replay is not counted twice", referral.Outcome{Receipt: receipt, Replayed: true}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &fakeCounter{}
+			f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) { return tt.outcome, nil }}
+			newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), loadEvent(t, "post-referral-json.json"))
+			var got []string
+			for _, c := range m.calls {
+				if c.dims["Area"] != "south-yorkshire" || len(c.dims) != 1 {
+					t.Errorf("%s dimensions = %v, want Area only", c.name, c.dims)
+				}
+				got = append(got, c.name)
+			}
+			want := []string{}
+			if tt.wantKind != "" {
+				want = []string{"ReferralsReceived", tt.wantKind}
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("metrics %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestHandleCountsOutOfAreaByDistrictOnly(t *testing.T) {
+	t.Parallel()
+	m := &fakeCounter{}
+	f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) {
+		return referral.Outcome{}, &referral.Error{Code: referral.CodeOutOfArea, Message: "x"}
+	}}
+	req := loadEvent(t, "post-referral-json.json")
+	req.Body = strings.Replace(req.Body, "s1 2hh", "eh1 1yz", 1)
+	res, _ := newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), req)
+	if res.StatusCode != 422 {
+		t.Fatalf("status = %d", res.StatusCode)
+	}
+	if len(m.calls) != 1 || m.calls[0].name != "OutOfAreaReferrals" || m.calls[0].dims["District"] != "EH1" || len(m.calls[0].dims) != 1 {
+		t.Errorf("metric calls = %+v, want one OutOfAreaReferrals by District EH1", m.calls)
+	}
+}

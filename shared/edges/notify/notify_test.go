@@ -1,0 +1,360 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/domain/directory"
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/render/email"
+)
+
+// memStore is an in-memory Store with the same claim rules as the DynamoDB one.
+type memStore struct {
+	mu        sync.Mutex
+	referrals map[string]referral.Referral
+	records   map[string]string // id/kind → "claimant" while sending, "sent" once sent
+	events    []referral.Event
+}
+
+func (m *memStore) Load(_ context.Context, id string) (referral.Referral, map[email.Kind]bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.referrals[id]
+	if !ok {
+		return r, nil, referral.Errorf(referral.CodeNotFound, "none")
+	}
+	sent := map[email.Kind]bool{}
+	for k, v := range m.records {
+		if rid, kind, _ := strings.Cut(k, "/"); rid == id && v == "sent" {
+			sent[email.Kind(kind)] = true
+		}
+	}
+	return r, sent, nil
+}
+
+func (m *memStore) Claim(_ context.Context, id string, kind email.Kind, claimant string, _ time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch v := m.records[id+"/"+string(kind)]; {
+	case v == "sent":
+		return false, nil
+	case v != "":
+		return false, ErrClaimHeld
+	}
+	m.records[id+"/"+string(kind)] = claimant
+	return true, nil
+}
+
+func (m *memStore) Confirm(_ context.Context, id string, kind email.Kind, claimant, _ string, e referral.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.records[id+"/"+string(kind)] != claimant {
+		return errors.New("not my claim")
+	}
+	m.records[id+"/"+string(kind)] = "sent"
+	m.events = append(m.events, e)
+	return nil
+}
+
+func (m *memStore) Release(_ context.Context, id string, kind email.Kind, claimant string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.records[id+"/"+string(kind)] == claimant {
+		delete(m.records, id+"/"+string(kind))
+	}
+	return nil
+}
+
+type fakeMailer struct {
+	mu   sync.Mutex
+	fail error
+	sent []email.Message
+}
+
+func (f *fakeMailer) Send(_ context.Context, m email.Message) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return "", f.fail
+	}
+	// Every message the notifier builds must be one the email package will render.
+	if _, err := email.Render(m); err != nil {
+		return "", err
+	}
+	f.sent = append(f.sent, m)
+	return "msg-" + string(m.Kind), nil
+}
+
+func (f *fakeMailer) kinds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, m := range f.sent {
+		out = append(out, string(m.Kind))
+	}
+	slices.Sort(out)
+	return out
+}
+
+type fakePeople struct{ noLead bool }
+
+func (f fakePeople) Specialist(_ context.Context, area, id string) (directory.Specialist, error) {
+	return directory.Specialist{ID: id, AreaID: area, Name: "Ann Spec", Email: id + "@example.org", Active: true}, nil
+}
+
+func (f fakePeople) AreaContacts(_ context.Context, id string) (directory.Area, error) {
+	a := directory.Area{ID: id, Name: "South Yorkshire"}
+	if !f.noLead {
+		a.Lead = directory.Person{Name: "Lee Lead", Email: "lead@example.org"}
+	}
+	return a, nil
+}
+
+type fakeLinks struct{}
+
+func (fakeLinks) Sign(id, specialist string, exp time.Time) string {
+	return "tok-" + id + "-" + specialist
+}
+
+func testReferral(status referral.Status, specialist string) referral.Referral {
+	return referral.Referral{
+		ID: "R-7K3M9QX2", Area: "south-yorkshire", Status: status, SpecialistID: specialist,
+		ContactBy: calendar.Date{Year: 2026, Month: 11, Day: 25}, MeetBy: calendar.Date{Year: 2026, Month: 12, Day: 7},
+		Submission: referral.Submission{
+			Patient:  referral.Patient{GivenName: "Sam", FamilyName: "taylor", NHSNumber: "9434765919", DateOfBirth: "1988-02-29", Phone: "+447700900123", Email: "sam@example.com", PreferredContact: "phone"},
+			Referrer: referral.Referrer{Name: "Dr Priya Shah", Email: "priya.shah@nhs.net"},
+			Notes:    "private notes", HealthConditions: []string{"mental-health"},
+		},
+	}
+}
+
+func newNotifier(store *memStore, mailer *fakeMailer, people fakePeople) *Notifier {
+	return &Notifier{Store: store, People: people, Mailer: mailer, Links: fakeLinks{}, BaseURL: "https://api.example", LinkTTL: time.Hour, Via: "stream",
+		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
+}
+
+func TestDue(t *testing.T) {
+	tests := []struct {
+		status     referral.Status
+		specialist string
+		want       []email.Kind
+	}{
+		{referral.StatusAssigned, "ann", []email.Kind{email.Acknowledgement, email.Assignment}},
+		{referral.StatusWaitlisted, "", []email.Kind{email.Acknowledgement, email.Waitlisted}},
+		{referral.StatusContacted, "ann", []email.Kind{email.Acknowledgement, email.Assignment}},
+		{referral.StatusClosed, "ann", []email.Kind{email.Acknowledgement}},
+	}
+	for _, tt := range tests {
+		if got := Due(testReferral(tt.status, tt.specialist)); !slices.Equal(got, tt.want) {
+			t.Errorf("Due(%s) = %v, want %v", tt.status, got, tt.want)
+		}
+	}
+}
+
+func TestReferralSendsEachKindOnce(t *testing.T) {
+	t.Parallel()
+	r := testReferral(referral.StatusAssigned, "ann")
+	store := &memStore{referrals: map[string]referral.Referral{r.ID: r}, records: map[string]string{}}
+	mailer := &fakeMailer{}
+	n := newNotifier(store, mailer, fakePeople{})
+	for range 3 { // a retried batch, an audit-event MODIFY, a duplicate delivery
+		if err := n.Referral(context.Background(), r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"acknowledgement", "assignment"}) {
+		t.Fatalf("sent %v, want one acknowledgement and one assignment", got)
+	}
+	for _, m := range mailer.sent {
+		switch m.Kind {
+		case email.Assignment:
+			if m.To[0] != "ann@example.org" || m.Link != "https://api.example/referrals/R-7K3M9QX2?token=tok-R-7K3M9QX2-ann" || m.PatientInitial != "T" || m.ContactBy.Day != 25 {
+				t.Errorf("assignment = %+v", m)
+			}
+		case email.Acknowledgement:
+			if m.To[0] != "priya.shah@nhs.net" || m.Link != "" {
+				t.Errorf("acknowledgement = %+v (no signed link to the referrer)", m)
+			}
+		}
+	}
+	if len(store.events) != 2 || store.events[0].Type != referral.EventEmailed || store.events[0].Via != "stream" {
+		t.Errorf("audit events = %+v", store.events)
+	}
+}
+
+func TestSendFailureReleasesTheClaimForARetry(t *testing.T) {
+	t.Parallel()
+	r := testReferral(referral.StatusWaitlisted, "")
+	store := &memStore{referrals: map[string]referral.Referral{r.ID: r}, records: map[string]string{}}
+	mailer := &fakeMailer{fail: errors.New("connection refused")}
+	n := newNotifier(store, mailer, fakePeople{})
+	if err := n.Referral(context.Background(), r.ID); err == nil {
+		t.Fatal("want an error while SES is down")
+	}
+	if len(store.records) != 0 {
+		t.Fatalf("claims left behind: %v", store.records)
+	}
+	mailer.fail = nil
+	if err := n.Referral(context.Background(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"acknowledgement", "waitlisted"}) {
+		t.Errorf("after recovery sent %v", got)
+	}
+	if mailer.sent[0].To[0] != "lead@example.org" && mailer.sent[1].To[0] != "lead@example.org" {
+		t.Errorf("waitlisted email not to the lead: %+v", mailer.sent)
+	}
+}
+
+func TestSendRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		r       referral.Referral
+		kind    email.Kind
+		people  fakePeople
+		held    bool
+		wantErr bool
+		check   func(t *testing.T, m email.Message)
+	}{
+		{name: "overdue copies the lead", r: testReferral(referral.StatusAssigned, "ann"), kind: email.ContactOverdue, check: func(t *testing.T, m email.Message) {
+			if m.To[0] != "ann@example.org" || len(m.Cc) != 1 || m.Cc[0] != "lead@example.org" || m.Link != "" {
+				t.Errorf("to %v cc %v link %q: want the lead copied and no link (a link acts as the specialist)", m.To, m.Cc, m.Link)
+			}
+		}},
+		{name: "reminder has no cc", r: testReferral(referral.StatusAssigned, "ann"), kind: email.ContactReminder, check: func(t *testing.T, m email.Message) {
+			if len(m.Cc) != 0 || m.Link == "" {
+				t.Errorf("cc %v link %q", m.Cc, m.Link)
+			}
+		}},
+		{name: "waitlisted with no lead fails loudly", r: testReferral(referral.StatusWaitlisted, ""), kind: email.Waitlisted, people: fakePeople{noLead: true}, wantErr: true},
+		{name: "escalation with no lead fails loudly", r: testReferral(referral.StatusAssigned, "ann"), kind: email.MeetingOverdue, people: fakePeople{noLead: true}, wantErr: true},
+		{name: "specialist email without a specialist fails", r: testReferral(referral.StatusWaitlisted, ""), kind: email.Assignment, wantErr: true},
+		{name: "claim held elsewhere is retried later", r: testReferral(referral.StatusAssigned, "ann"), kind: email.Assignment, held: true, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			store := &memStore{referrals: map[string]referral.Referral{tt.r.ID: tt.r}, records: map[string]string{}}
+			if tt.held {
+				store.records[tt.r.ID+"/"+string(tt.kind)] = "someone-else"
+			}
+			mailer := &fakeMailer{}
+			err := newNotifier(store, mailer, tt.people).Send(context.Background(), tt.r, tt.kind)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				if len(mailer.sent) != 0 {
+					t.Errorf("sent %d emails despite the error", len(mailer.sent))
+				}
+				return
+			}
+			if len(mailer.sent) != 1 {
+				t.Fatalf("sent %d", len(mailer.sent))
+			}
+			tt.check(t, mailer.sent[0])
+		})
+	}
+}
+
+type fakeReferralNotifier struct {
+	mu    sync.Mutex
+	fail  map[string]bool
+	hang  map[string]bool // blocks until the context ends, like a hung DynamoDB call
+	calls []string
+}
+
+func (f *fakeReferralNotifier) Referral(ctx context.Context, id string) error {
+	if f.hang[id] {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, id)
+	if f.fail[id] {
+		return errors.New("ses down")
+	}
+	return nil
+}
+
+func TestStreamHandlerBoundsEachReferral(t *testing.T) {
+	t.Parallel()
+	f := &fakeReferralNotifier{hang: map[string]bool{"R-BBBBBBBB": true}}
+	h := &StreamHandler{Notify: f, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), Workers: 2, PerReferral: 50 * time.Millisecond}
+	start := time.Now()
+	res, _ := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		record("1", "INSERT", "REFERRAL#R-AAAAAAAA", "#REFERRAL"),
+		record("2", "INSERT", "REFERRAL#R-BBBBBBBB", "#REFERRAL"),
+	}})
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("a hung referral held the batch")
+	}
+	if len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != "2" || len(f.calls) != 1 {
+		t.Errorf("failures %v, calls %v: want the hung record reported and the other delivered", res.BatchItemFailures, f.calls)
+	}
+}
+
+func record(seq, event, pk, sk string) events.DynamoDBEventRecord {
+	return events.DynamoDBEventRecord{EventName: event, Change: events.DynamoDBStreamRecord{
+		SequenceNumber: seq,
+		Keys:           map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute(pk), "sk": events.NewStringAttribute(sk)},
+	}}
+}
+
+func TestStreamHandler(t *testing.T) {
+	t.Parallel()
+	batch := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		record("1", "INSERT", "REFERRAL#R-AAAAAAAA", "#REFERRAL"),
+		record("2", "INSERT", "OPEN#south-yorkshire#9434765919", "#OPEN"),
+		record("3", "MODIFY", "REFERRAL#R-AAAAAAAA", "#REFERRAL"),
+		record("4", "INSERT", "REFERRAL#R-BBBBBBBB", "NOTIFIED#assignment"),
+		record("5", "REMOVE", "REFERRAL#R-CCCCCCCC", "#REFERRAL"),
+		record("6", "INSERT", "REFERRAL#R-DDDDDDDD", "#REFERRAL"),
+		record("7", "INSERT", "REFERRAL#R-EEEEEEEE", "#REFERRAL"),
+	}}
+	tests := []struct {
+		name      string
+		fail      map[string]bool
+		wantCalls []string
+		wantFail  []string
+	}{
+		{name: "all delivered, each referral once, other items skipped", wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD", "R-EEEEEEEE"}},
+		{name: "tries every referral and reports the earliest failure", fail: map[string]bool{"R-DDDDDDDD": true}, wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD", "R-EEEEEEEE"}, wantFail: []string{"6"}},
+		{name: "several failures: Lambda retries from the earliest", fail: map[string]bool{"R-EEEEEEEE": true, "R-AAAAAAAA": true}, wantCalls: []string{"R-AAAAAAAA", "R-DDDDDDDD", "R-EEEEEEEE"}, wantFail: []string{"1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeReferralNotifier{fail: tt.fail}
+			var logs bytes.Buffer
+			h := &StreamHandler{Notify: f, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Workers: 4}
+			res, err := h.Handle(context.Background(), batch)
+			if err != nil {
+				t.Fatalf("Handle returned %v; stream handlers report batch item failures instead", err)
+			}
+			slices.Sort(f.calls) // handled concurrently: each referral once, in any order
+			if !slices.Equal(f.calls, tt.wantCalls) {
+				t.Errorf("notified %v, want %v", f.calls, tt.wantCalls)
+			}
+			var failed []string
+			for _, bf := range res.BatchItemFailures {
+				failed = append(failed, bf.ItemIdentifier)
+			}
+			if !slices.Equal(failed, tt.wantFail) {
+				t.Errorf("batch item failures %v, want %v", failed, tt.wantFail)
+			}
+		})
+	}
+}

@@ -1,0 +1,55 @@
+package notify
+
+import (
+	"fmt"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/render/email"
+)
+
+// Deadline is one deadline still to meet.
+type Deadline struct {
+	Reminder, Overdue email.Kind
+	By                calendar.Date
+}
+
+// OpenDeadlines lists the deadlines r still has to meet: contact until contact is recorded, the
+// meeting until one is. A waitlisted or closed referral has none (its clock has not started, or
+// has stopped).
+func OpenDeadlines(r referral.Referral) []Deadline {
+	var out []Deadline
+	switch r.Status {
+	case referral.StatusAssigned:
+		out = append(out, Deadline{email.ContactReminder, email.ContactOverdue, r.ContactBy})
+		fallthrough
+	case referral.StatusContacted:
+		out = append(out, Deadline{email.MeetingReminder, email.MeetingOverdue, r.MeetBy})
+	}
+	return out
+}
+
+// RemindersDue returns the reminder and escalation emails r calls for on day today (SPEC §7):
+// a reminder from the working day before a deadline until the deadline itself, if not yet sent;
+// an escalation on any day after the deadline, if not yet sent (then a late reminder is
+// pointless and is not sent). Both are sent at most once per referral: sent says what has been.
+// A date outside the calendar's years is an error, never a guess.
+func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.Date, cal *calendar.Calendar) ([]email.Kind, error) {
+	var due []email.Kind
+	for _, d := range OpenDeadlines(r) {
+		if today.After(d.By) {
+			if !sent[d.Overdue] {
+				due = append(due, d.Overdue)
+			}
+			continue
+		}
+		remindFrom, err := cal.PreviousWorkingDay(d.By)
+		if err != nil {
+			return nil, fmt.Errorf("reminder date for %s: %w", r.ID, err)
+		}
+		if !today.Before(remindFrom) && !sent[d.Reminder] {
+			due = append(due, d.Reminder)
+		}
+	}
+	return due, nil
+}

@@ -1,0 +1,156 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/render/email"
+)
+
+// DueFinder finds the referrals a sweep must look at.
+type DueFinder interface {
+	// DueBy calls fn with the id of every referral whose next deadline is on or before day. Its
+	// cost grows with the referrals that are due, not with all stored referrals.
+	DueBy(ctx context.Context, day calendar.Date, fn func(referralID string) error) error
+	// WaitlistCounts returns how many referrals wait in each area.
+	WaitlistCounts(ctx context.Context) (map[string]int, error)
+}
+
+// Counter records a metric (embedded metric format in production).
+type Counter interface {
+	Count(name string, value float64, dimensions map[string]string)
+}
+
+// Sweep is one run of the reminders schedule (SPEC §6, §7).
+type Sweep struct {
+	Due      DueFinder
+	Notifier *Notifier
+	Calendar *calendar.Calendar
+	Metrics  Counter
+	Log      *slog.Logger
+	// ResendAfter is how old an assignment must be before the sweep sends its assignment or
+	// acknowledgement email itself: a safety net for stream records that exhausted their
+	// retries, late enough never to race the notifier.
+	ResendAfter time.Duration
+}
+
+// Summary counts what a run did. It holds no patient data.
+type Summary struct {
+	Due           int            `json:"due"`
+	Reminders     int            `json:"reminders"`
+	Escalations   int            `json:"escalations"`
+	Resent        int            `json:"resent"`
+	Held          int            `json:"held"` // claimed by an overlapping run
+	Failed        int            `json:"failed"`
+	Overdue       int            `json:"overdue"`
+	OverdueByArea map[string]int `json:"overdueByArea,omitempty"`
+	Waitlisted    int            `json:"waitlisted"`
+}
+
+// Run sweeps as of now, the scheduled event's time. Failing to send one email does not stop the
+// others; the run then returns an error so the failure is alarmed and the schedule retries (the
+// notification records keep retries from sending anything twice). A date beyond the calendar's
+// years stops the run at once: it never guesses a working day.
+func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
+	sum := Summary{OverdueByArea: map[string]int{}}
+	today := calendar.DateOf(now)
+	_, last := s.Calendar.Covers()
+	s.Metrics.Count("CalendarYearsLeft", float64(last-today.Year), nil)
+	horizon, err := s.Calendar.NextWorkingDay(today)
+	if err != nil {
+		s.Metrics.Count("CalendarErrors", 1, nil)
+		return sum, fmt.Errorf("reminders sweep: %w", err)
+	}
+	err = s.Due.DueBy(ctx, horizon, func(id string) error {
+		sum.Due++
+		return s.referral(ctx, id, now, today, &sum)
+	})
+	if errors.Is(err, calendar.ErrOutOfRange) {
+		s.Metrics.Count("CalendarErrors", 1, nil)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("reminders sweep: %w", err)
+	}
+	waiting, err := s.Due.WaitlistCounts(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("reminders sweep: waitlist: %w", err)
+	}
+	for area, n := range waiting {
+		sum.Waitlisted += n
+		s.Metrics.Count("WaitlistedReferrals", float64(n), map[string]string{"Area": area})
+	}
+	for area, n := range sum.OverdueByArea {
+		s.Metrics.Count("OverdueReferrals", float64(n), map[string]string{"Area": area})
+	}
+	s.Metrics.Count("OverdueReferrals", float64(sum.Overdue), nil)
+	s.Metrics.Count("WaitlistedReferrals", float64(sum.Waitlisted), nil)
+	s.Metrics.Count("RemindersSent", float64(sum.Reminders), nil)
+	s.Metrics.Count("EscalationsSent", float64(sum.Escalations), nil)
+	s.Log.InfoContext(ctx, "reminders sweep", slog.String("today", today.String()), slog.Any("summary", sum))
+	if sum.Failed > 0 {
+		return sum, fmt.Errorf("reminders sweep: %d emails failed (they are retried by the next run)", sum.Failed)
+	}
+	return sum, nil
+}
+
+// referral handles one due referral: re-read, decide, send.
+func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today calendar.Date, sum *Summary) error {
+	r, sent, err := s.Notifier.Store.Load(ctx, id)
+	if referral.ErrorCode(err) == referral.CodeNotFound {
+		return nil // deleted since the index was read
+	}
+	if err != nil {
+		return err
+	}
+	kinds, err := RemindersDue(r, sent, today, s.Calendar)
+	if err != nil {
+		return err
+	}
+	for _, d := range OpenDeadlines(r) {
+		if today.After(d.By) {
+			sum.Overdue++
+			sum.OverdueByArea[r.Area]++
+			break
+		}
+	}
+	var resend []email.Kind
+	if now.Sub(assignedAt(r)) >= s.ResendAfter {
+		for _, k := range Due(r) {
+			if !sent[k] {
+				resend = append(resend, k)
+			}
+		}
+	}
+	for _, kind := range append(resend, kinds...) {
+		err := s.Notifier.Send(ctx, r, kind)
+		switch {
+		case errors.Is(err, ErrClaimHeld):
+			sum.Held++
+		case err != nil:
+			sum.Failed++
+			s.Log.ErrorContext(ctx, "reminder failed", slog.String("referralId", r.ID), slog.String("kind", string(kind)), slog.String("error", err.Error()))
+		case kind == email.ContactOverdue || kind == email.MeetingOverdue:
+			sum.Escalations++
+		case kind == email.ContactReminder || kind == email.MeetingReminder:
+			sum.Reminders++
+		default:
+			sum.Resent++
+		}
+	}
+	return nil
+}
+
+// assignedAt is when r was last assigned (from its audit history), or when it was received.
+func assignedAt(r referral.Referral) time.Time {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if r.Events[i].Type == referral.EventAssigned {
+			return r.Events[i].At
+		}
+	}
+	return r.ReceivedAt
+}

@@ -1,0 +1,232 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/render/email"
+)
+
+// fakeDue lists every referral of the store whose next deadline is by the day asked.
+type fakeDue struct {
+	store *memStore
+	asked []calendar.Date
+	mu    sync.Mutex
+}
+
+func (f *fakeDue) DueBy(_ context.Context, day calendar.Date, fn func(string) error) error {
+	f.mu.Lock()
+	f.asked = append(f.asked, day)
+	f.mu.Unlock()
+	f.store.mu.Lock()
+	var ids []string
+	for id, r := range f.store.referrals {
+		if ds := OpenDeadlines(r); len(ds) > 0 && !ds[0].By.After(day) {
+			ids = append(ids, id)
+		}
+	}
+	f.store.mu.Unlock()
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := fn(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeDue) WaitlistCounts(context.Context) (map[string]int, error) {
+	return map[string]int{"south-yorkshire": 3}, nil
+}
+
+type metricLog struct {
+	mu     sync.Mutex
+	values map[string]float64 // name|dims → last value
+}
+
+func (m *metricLog) Count(name string, v float64, dims map[string]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := name
+	for k, d := range dims {
+		key += "|" + k + "=" + d
+	}
+	m.values[key] = v
+}
+
+func sweepFixture(t *testing.T, referrals ...referral.Referral) (*Sweep, *memStore, *fakeMailer, *metricLog) {
+	t.Helper()
+	store := &memStore{referrals: map[string]referral.Referral{}, records: map[string]string{}}
+	for _, r := range referrals {
+		store.referrals[r.ID] = r
+		// The notifier has already sent the intake emails.
+		for _, k := range Due(r) {
+			store.records[r.ID+"/"+string(k)] = "sent"
+		}
+	}
+	mailer := &fakeMailer{}
+	m := &metricLog{values: map[string]float64{}}
+	n := newNotifier(store, mailer, fakePeople{})
+	n.Via = "schedule"
+	return &Sweep{Due: &fakeDue{store: store}, Notifier: n, Calendar: calendar.Embedded(), Metrics: m,
+		Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), ResendAfter: 15 * time.Minute}, store, mailer, m
+}
+
+func assigned(t *testing.T, id, contactBy, meetBy string) referral.Referral {
+	t.Helper()
+	r := testReferral(referral.StatusAssigned, "ann")
+	r.ID, r.ContactBy, r.MeetBy = id, date(t, contactBy), date(t, meetBy)
+	r.Events = []referral.Event{{At: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Type: referral.EventAssigned}}
+	return r
+}
+
+func at(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestSweepRemindsOnceThenEscalatesOnce(t *testing.T) {
+	t.Parallel()
+	s, store, mailer, m := sweepFixture(t, assigned(t, "R-AAAAAAAA", "2026-11-25", "2026-12-07"))
+	runs := []struct {
+		when string
+		want []string
+	}{
+		{"2026-11-23T10:00:00Z", nil},
+		{"2026-11-24T09:00:00Z", []string{"contact-reminder"}},
+		{"2026-11-24T10:00:00Z", []string{"contact-reminder"}}, // the next hour: nothing new
+		{"2026-11-26T00:05:00Z", []string{"contact-overdue", "contact-reminder"}},
+		{"2026-11-26T01:05:00Z", []string{"contact-overdue", "contact-reminder"}},
+	}
+	for _, run := range runs {
+		if _, err := s.Run(context.Background(), at(t, run.when)); err != nil {
+			t.Fatalf("run at %s: %v", run.when, err)
+		}
+		if got := mailer.kinds(); !slices.Equal(got, run.want) {
+			t.Fatalf("after the run at %s sent %v, want %v", run.when, got, run.want)
+		}
+	}
+	if m.values["OverdueReferrals"] != 1 || m.values["OverdueReferrals|Area=south-yorkshire"] != 1 || m.values["WaitlistedReferrals"] != 3 {
+		t.Errorf("metrics = %v", m.values)
+	}
+	if len(store.events) != 2 || store.events[0].Type != referral.EventReminded || store.events[1].Type != referral.EventEscalated || store.events[1].Via != "schedule" {
+		t.Errorf("audit events = %+v", store.events)
+	}
+	for _, sent := range mailer.sent {
+		if sent.Kind == email.ContactOverdue && (len(sent.Cc) != 1 || sent.Cc[0] != "lead@example.org") {
+			t.Errorf("escalation not copied to the lead: %+v", sent)
+		}
+	}
+}
+
+func TestSweepNothingOnceContactIsRecorded(t *testing.T) {
+	t.Parallel()
+	r := assigned(t, "R-BBBBBBBB", "2026-11-25", "2026-12-07")
+	r.Status = referral.StatusContacted
+	s, _, mailer, _ := sweepFixture(t, r)
+	if _, err := s.Run(context.Background(), at(t, "2026-11-26T09:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailer.kinds(); len(got) != 0 {
+		t.Errorf("sent %v after contact was recorded", got)
+	}
+}
+
+func TestSweepOverlappingRunsSendOnce(t *testing.T) {
+	t.Parallel()
+	var refs []referral.Referral
+	for _, id := range []string{"R-CCCCCCC2", "R-CCCCCCC3", "R-CCCCCCC4", "R-CCCCCCC5"} {
+		refs = append(refs, assigned(t, id, "2026-11-25", "2026-12-07"))
+	}
+	s, _, mailer, _ := sweepFixture(t, refs...)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { _, _ = s.Run(context.Background(), at(t, "2026-11-26T09:00:00Z")) })
+	}
+	wg.Wait()
+	if got := mailer.kinds(); len(got) != 4 {
+		t.Errorf("overlapping runs sent %d escalations for 4 referrals: %v", len(got), got)
+	}
+}
+
+func TestSweepFailureIsReportedAndRetried(t *testing.T) {
+	t.Parallel()
+	s, _, mailer, _ := sweepFixture(t, assigned(t, "R-DDDDDDDD", "2026-11-25", "2026-12-07"))
+	mailer.fail = errors.New("ses down")
+	sum, err := s.Run(context.Background(), at(t, "2026-11-26T09:00:00Z"))
+	if err == nil || sum.Failed != 1 {
+		t.Fatalf("run with SES down: %+v, %v; want an error and one failure", sum, err)
+	}
+	mailer.fail = nil
+	if _, err := s.Run(context.Background(), at(t, "2026-11-26T10:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"contact-overdue"}) {
+		t.Errorf("after recovery sent %v", got)
+	}
+}
+
+func TestSweepResendsIntakeEmailsTheStreamMissed(t *testing.T) {
+	t.Parallel()
+	r := assigned(t, "R-EEEEEEEE", "2026-11-25", "2026-12-07")
+	s, store, mailer, _ := sweepFixture(t, r)
+	delete(store.records, r.ID+"/"+string(email.Assignment)) // the stream gave up on it
+	r.Events[0].At = at(t, "2026-11-24T09:00:00Z")           // assigned (from the waitlist) just now
+	store.referrals[r.ID] = r
+	if _, err := s.Run(context.Background(), at(t, "2026-11-24T09:05:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"contact-reminder"}) {
+		t.Fatalf("sent %v within the notifier's window, want only the reminder", got)
+	}
+	// The sweep sees a referral once it is due by the next working day (its cost grows with what
+	// is due), so a lost assignment email goes out by the reminder's day at the latest.
+	if _, err := s.Run(context.Background(), at(t, "2026-11-24T10:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"assignment", "contact-reminder"}) {
+		t.Errorf("sent %v, want the missing assignment email and the reminder", got)
+	}
+}
+
+func TestSweepFailsLoudlyBeyondTheCalendar(t *testing.T) {
+	t.Parallel()
+	s, _, _, m := sweepFixture(t)
+	if _, err := s.Run(context.Background(), at(t, "2030-12-31T09:00:00Z")); !errors.Is(err, calendar.ErrOutOfRange) {
+		t.Fatalf("err = %v, want calendar.ErrOutOfRange", err)
+	}
+	if m.values["CalendarErrors"] != 1 || m.values["CalendarYearsLeft"] != 0 {
+		t.Errorf("metrics = %v, want CalendarErrors 1 and CalendarYearsLeft 0", m.values)
+	}
+}
+
+func TestScheduleHandlerNeedsTheEventTime(t *testing.T) {
+	t.Parallel()
+	s, _, _, _ := sweepFixture(t)
+	h := &ScheduleHandler{Sweep: s}
+	if _, err := h.Handle(context.Background(), eventAt(time.Time{})); err == nil {
+		t.Error("an event without a time must fail, not sweep as of the clock")
+	}
+	if _, err := h.Handle(context.Background(), eventAt(at(t, "2026-11-24T09:00:00Z"))); err != nil {
+		t.Error(err)
+	}
+	if due := s.Due.(*fakeDue); len(due.asked) != 1 || due.asked[0].String() != "2026-11-25" {
+		t.Errorf("swept up to %v, want the next working day 2026-11-25", due.asked)
+	}
+}
+
+func eventAt(t time.Time) events.EventBridgeEvent { return events.EventBridgeEvent{Time: t} }

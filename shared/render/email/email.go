@@ -1,0 +1,394 @@
+// Package email holds the service's emails (SPEC §7): what each kind says, rendered from embedded
+// templates to a subject, a plain-text body and an HTML body, and an adapter that sends them
+// through SES v2.
+//
+// Emails carry the least patient data that works. Message, the only input, has no field for an
+// NHS number, date of birth, health conditions, notes, phone number or email address, so none can
+// reach an email; subjects carry only the reference and a deadline. Names and area names are
+// cleaned of control characters (so nothing typed can start a new line or a header) and escaped in
+// HTML by html/template; recipient addresses must be bare addresses.
+package email
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ipspc/referrals/shared/lib/calendar"
+)
+
+// Kind is what an email is about (SPEC §7). Its value names the templates and is the SES tag.
+type Kind string
+
+const (
+	Assignment      Kind = "assignment"       // to the specialist: a referral was assigned to them
+	Acknowledgement Kind = "acknowledgement"  // to the referrer: the referral was received
+	Waitlisted      Kind = "waitlisted"       // to the area lead: no specialist has space
+	ContactReminder Kind = "contact-reminder" // to the specialist: contact is due on the next working day
+	MeetingReminder Kind = "meeting-reminder" // to the specialist: a meeting is due on the next working day
+	ContactOverdue  Kind = "contact-overdue"  // to the specialist, cc the area lead: contact is overdue
+	MeetingOverdue  Kind = "meeting-overdue"  // to the specialist, cc the area lead: a meeting is overdue
+)
+
+// Kinds lists every kind.
+var Kinds = []Kind{Assignment, Acknowledgement, Waitlisted, ContactReminder, MeetingReminder, ContactOverdue, MeetingOverdue}
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool {
+	_, ok := kindRules[k]
+	return ok
+}
+
+// Acknowledgement statuses.
+const (
+	StatusAssigned   = "assigned"
+	StatusWaitlisted = "waitlisted"
+)
+
+// Message is everything an email may say. It deliberately has no field for the NHS number, date
+// of birth, health conditions, notes, phone number or the patient's email address: they cannot
+// leak into an email.
+type Message struct {
+	Kind Kind
+	To   []string // bare addresses ("name@example.org"), no display names
+	Cc   []string // the area lead, on overdue kinds only
+	// RecipientName greets the person in To ("Dear Alex Morgan,"); "Hello," when empty.
+	RecipientName    string
+	ReferralID       string // the reference, e.g. "R-7K3M9QX2"
+	PatientGivenName string
+	PatientInitial   string // the first letter of the family name: one letter
+	AreaName         string // e.g. "South Yorkshire"
+	PreferredContact string // "phone" or "email"
+	// ContactBy and MeetBy are the deadlines; zero when not applicable (a waitlisted
+	// acknowledgement has none yet).
+	ContactBy, MeetBy calendar.Date
+	// Link is the specialist's signed link to the referral's page. It is a bearer credential, so
+	// it is refused on an email with a Cc (the lead would get the specialist's access) and on
+	// emails that do not go to the specialist.
+	Link string
+	// ReReferral flags, on an assignment, that the patient already has an open referral with
+	// this specialist.
+	ReReferral bool
+	// Status is the outcome an acknowledgement reports: StatusAssigned or StatusWaitlisted.
+	Status string
+	// SpecialistName says who the referral is with, for the lead copied into an overdue email.
+	SpecialistName string
+}
+
+// PatientName returns the patient as emails name them: given name and family-name initial,
+// "Sam T.", cleaned of control characters.
+func (m Message) PatientName() string {
+	given := clean(m.PatientGivenName)
+	initial := strings.ToUpper(clean(m.PatientInitial))
+	switch {
+	case initial == "":
+		return given
+	case given == "":
+		return initial + "."
+	}
+	return given + " " + initial + "."
+}
+
+// Rendered is an email ready to send.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// ErrInvalidMessage is wrapped by every error Render returns: the message can never be sent as
+// it is, so retrying will not help. Its text names fields, never their values.
+var ErrInvalidMessage = errors.New("email: invalid message")
+
+// rules says, for one kind, which fields must be set and which must not.
+type rules struct {
+	patient   bool // given name and initial
+	area      bool
+	contact   bool // preferred contact method
+	contactBy bool
+	meetBy    bool
+	link      bool // required; when false, refused
+	cc        bool // required; when false, refused
+	status    bool
+}
+
+var kindRules = map[Kind]rules{
+	Assignment:      {patient: true, area: true, contact: true, contactBy: true, meetBy: true, link: true},
+	Acknowledgement: {patient: true, area: true, status: true}, // deadlines when assigned: see check
+	Waitlisted:      {patient: true, area: true},
+	ContactReminder: {patient: true, area: true, contact: true, contactBy: true, link: true},
+	MeetingReminder: {patient: true, area: true, meetBy: true, link: true},
+	ContactOverdue:  {patient: true, area: true, contact: true, contactBy: true, cc: true},
+	MeetingOverdue:  {patient: true, area: true, meetBy: true, cc: true},
+}
+
+const (
+	maxRecipients = 50 // SES's limit per message
+	maxLinkLen    = 2048
+)
+
+var referralIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,32}$`)
+
+// view is what the templates see: every value already cleaned and formatted.
+type view struct {
+	Subject                     string
+	Greeting                    string
+	ReferralID                  string
+	Patient                     string
+	Area                        string
+	Contact                     string // "by phone" / "by email"
+	ContactBy, MeetBy           string // "Wednesday 25 November 2026"
+	ContactByShort, MeetByShort string // "Wednesday 25 November", for subjects
+	Link                        string
+	ReReferral                  bool
+	Waitlisted                  bool
+	Specialist                  string
+}
+
+// Render checks m and renders its subject, text and HTML. It returns an error wrapping
+// ErrInvalidMessage for an unknown kind, a missing or malformed field the kind needs, or a field
+// the kind must not carry (a link on an email with a Cc, for instance).
+func Render(m Message) (Rendered, error) {
+	v, err := check(m)
+	if err != nil {
+		return Rendered{}, err
+	}
+	t := templates()[m.Kind]
+	var subject, text, html strings.Builder
+	if err := t.text.ExecuteTemplate(&subject, "subject", v); err != nil {
+		return Rendered{}, fmt.Errorf("email: render %s subject: %w", m.Kind, err)
+	}
+	// Nothing user-typed reaches a subject, but check what is sent, not what was meant.
+	v.Subject = strings.TrimSpace(subject.String())
+	if v.Subject == "" || strings.ContainsFunc(v.Subject, unsafeRune) {
+		return Rendered{}, fmt.Errorf("%w: %s subject is empty or has control characters", ErrInvalidMessage, m.Kind)
+	}
+	if err := t.text.ExecuteTemplate(&text, "layout", v); err != nil {
+		return Rendered{}, fmt.Errorf("email: render %s text: %w", m.Kind, err)
+	}
+	if err := t.html.ExecuteTemplate(&html, "layout", v); err != nil {
+		return Rendered{}, fmt.Errorf("email: render %s HTML: %w", m.Kind, err)
+	}
+	return Rendered{Subject: v.Subject, Text: tidyText(text.String()), HTML: tidyHTML(html.String())}, nil
+}
+
+// check validates m against its kind's rules and returns the view the templates render.
+func check(m Message) (view, error) {
+	r, ok := kindRules[m.Kind]
+	if !ok {
+		return view{}, fmt.Errorf("%w: unknown kind %q", ErrInvalidMessage, m.Kind)
+	}
+	var problems []string
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	if len(m.To) == 0 {
+		problem("To is required")
+	}
+	checkAddresses("To", m.To, problem)
+	checkAddresses("Cc", m.Cc, problem)
+	switch {
+	case r.cc && len(m.Cc) == 0:
+		problem("Cc (the area lead) is required")
+	case !r.cc && len(m.Cc) > 0:
+		problem("Cc is only for overdue emails")
+	}
+	if len(m.To)+len(m.Cc) > maxRecipients {
+		problem("more than %d recipients", maxRecipients)
+	}
+	if !referralIDPattern.MatchString(m.ReferralID) {
+		problem("ReferralID is required: 1 to 32 letters, digits and hyphens")
+	}
+
+	v := view{
+		Greeting:   "Hello,",
+		ReferralID: m.ReferralID,
+		Patient:    m.PatientName(),
+		Area:       clean(m.AreaName),
+		ReReferral: m.ReReferral && m.Kind == Assignment,
+	}
+	if r.cc { // only the lead copied into an overdue email needs telling whose referral it is
+		v.Specialist = clean(m.SpecialistName)
+	}
+	if name := clean(m.RecipientName); name != "" {
+		v.Greeting = "Dear " + name + ","
+	}
+	if r.patient {
+		if clean(m.PatientGivenName) == "" {
+			problem("PatientGivenName is required")
+		}
+		if initial := []rune(clean(m.PatientInitial)); len(initial) != 1 || !unicode.IsLetter(initial[0]) {
+			problem("PatientInitial must be one letter")
+		}
+	}
+	if r.area && v.Area == "" {
+		problem("AreaName is required")
+	}
+	switch m.PreferredContact {
+	case "phone", "email":
+		v.Contact = "by " + m.PreferredContact
+	case "":
+		if r.contact {
+			problem("PreferredContact is required")
+		}
+	default:
+		problem(`PreferredContact must be "phone" or "email"`)
+	}
+
+	contactBy, meetBy := r.contactBy, r.meetBy
+	if r.status {
+		switch m.Status {
+		case StatusAssigned:
+			contactBy, meetBy = true, true
+		case StatusWaitlisted:
+			v.Waitlisted = true
+		default:
+			problem(`Status must be "assigned" or "waitlisted"`)
+		}
+	}
+	if contactBy {
+		v.ContactBy, v.ContactByShort = dates("ContactBy", m.ContactBy, problem)
+	}
+	if meetBy {
+		v.MeetBy, v.MeetByShort = dates("MeetBy", m.MeetBy, problem)
+	}
+
+	switch {
+	case r.link && m.Link == "":
+		problem("Link is required")
+	case r.link:
+		if !validLink(m.Link) {
+			problem("Link must be an absolute http(s) URL")
+		}
+		v.Link = m.Link
+	case m.Link != "" && r.cc:
+		problem("Link must not be sent to a Cc recipient: it would give them the specialist's access")
+	case m.Link != "":
+		problem("Link is only for emails to the specialist")
+	}
+
+	if len(problems) > 0 {
+		return view{}, fmt.Errorf("%w: %s: %s", ErrInvalidMessage, m.Kind, strings.Join(problems, "; "))
+	}
+	return v, nil
+}
+
+// checkAddresses reports each address in list that is not a bare, valid email address. Display
+// names are refused outright, so nothing but an address can reach a header.
+func checkAddresses(field string, list []string, problem func(string, ...any)) {
+	for i, a := range list {
+		if strings.ContainsFunc(a, unsafeRune) {
+			problem("%s[%d] has control characters", field, i)
+			continue
+		}
+		parsed, err := mail.ParseAddress(a)
+		if err != nil || parsed.Name != "" || parsed.Address != a {
+			problem("%s[%d] is not a bare email address", field, i)
+		}
+	}
+}
+
+// dates formats a required deadline long ("Wednesday 25 November 2026") and short, for subjects
+// ("Wednesday 25 November").
+func dates(field string, d calendar.Date, problem func(string, ...any)) (long, short string) {
+	if d == (calendar.Date{}) {
+		problem("%s is required", field)
+		return "", ""
+	}
+	// calendar.Date has no exported validity check; a real date survives a round trip.
+	if p, err := calendar.ParseDate(d.String()); err != nil || p != d {
+		problem("%s is not a real date", field)
+		return "", ""
+	}
+	day := fmt.Sprintf("%s %d %s", d.Weekday(), d.Day, d.Month)
+	return fmt.Sprintf("%s %d", day, d.Year), day
+}
+
+func validLink(s string) bool {
+	if len(s) > maxLinkLen || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unsafeRune(r) }) {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
+}
+
+// unsafeRune reports runes that must never reach an email from user text: control characters
+// (CR and LF among them), line and paragraph separators, and the bidirectional overrides that can
+// make text read differently from what it is.
+func unsafeRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return r == utf8.RuneError
+}
+
+// clean makes user text safe for one line of an email: invalid UTF-8 and unsafe runes become
+// spaces, and runs of spaces one.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, " ")
+	s = strings.Map(func(r rune) rune {
+		if unsafeRune(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+var blankLines = regexp.MustCompile(`\n{3,}`)
+
+// tidyText trims trailing spaces from each line, keeps at most one blank line in a row and ends
+// the body with one newline, so templates can be laid out for reading.
+func tidyText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	s = blankLines.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
+	return strings.Trim(s, "\n") + "\n"
+}
+
+// tidyHTML drops the blank lines template actions leave behind.
+func tidyHTML(s string) string {
+	var b strings.Builder
+	for l := range strings.SplitSeq(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+//go:embed templates
+var templateFS embed.FS
+
+type kindTemplates struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// templates holds each kind's parsed templates, parsed once on first use (functions that only
+// link this package through a store never render an email, and should not pay for parsing at
+// start-up); a broken template fails every test in this package.
+var templates = sync.OnceValue(func() map[Kind]kindTemplates {
+	m := make(map[Kind]kindTemplates, len(Kinds))
+	for _, k := range Kinds {
+		m[k] = kindTemplates{
+			text: texttemplate.Must(texttemplate.New(string(k)).Option("missingkey=error").
+				ParseFS(templateFS, "templates/layout.txt", "templates/"+string(k)+".txt")),
+			html: htmltemplate.Must(htmltemplate.New(string(k)).Option("missingkey=error").
+				ParseFS(templateFS, "templates/layout.html", "templates/"+string(k)+".html")),
+		}
+	}
+	return m
+})

@@ -1,0 +1,38 @@
+package email
+
+import (
+	"fmt"
+
+	"github.com/ipspc/referrals/shared/lib/calendar"
+)
+
+// Example returns a complete message of kind about a fictional patient, as the notifier would
+// build it: for previews, documentation and other packages' tests.
+func Example(kind Kind) (Message, error) {
+	m := Message{
+		Kind:             kind,
+		ReferralID:       "R-7K3M9QX2",
+		PatientGivenName: "Sam",
+		PatientInitial:   "T",
+		AreaName:         "South Yorkshire",
+		PreferredContact: "phone",
+		ContactBy:        calendar.Date{Year: 2026, Month: 11, Day: 25},
+		MeetBy:           calendar.Date{Year: 2026, Month: 12, Day: 8},
+	}
+	const link = "https://referrals.example.org/referrals/R-7K3M9QX2?token=AQAAAABrK5SYc3At"
+	switch kind {
+	case Assignment, ContactReminder, MeetingReminder:
+		m.To, m.RecipientName, m.Link = []string{"alex.morgan@example.org"}, "Alex Morgan", link
+	case Acknowledgement:
+		m.To, m.RecipientName, m.Status = []string{"priya.shah@nhs.net"}, "Dr Priya Shah", StatusAssigned
+	case Waitlisted:
+		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
+		m.ContactBy, m.MeetBy = calendar.Date{}, calendar.Date{}
+	case ContactOverdue, MeetingOverdue:
+		m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
+		m.Cc, m.SpecialistName = []string{"lead.south-yorkshire@example.org"}, "Alex Morgan"
+	default:
+		return m, fmt.Errorf("%w: no example for kind %q", ErrInvalidMessage, kind)
+	}
+	return m, nil
+}

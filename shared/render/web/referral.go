@@ -1,0 +1,457 @@
+package web
+
+import (
+	"html/template"
+	"io"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+)
+
+// The specialist's pages: a referral opened through the signed link in their email, with forms
+// that record contact, the first meeting, or a close; and the page that confirms what was recorded.
+// Everything that changes the referral is a button that POSTs: opening the link only shows a page
+// (mail systems open links before people do).
+
+// LinkTokenField is the form field (and query parameter) that carries the signed-link token.
+const LinkTokenField = "token"
+
+// ReferralPath is the path of a referral's page.
+func ReferralPath(id string) string { return "/referrals/" + id }
+
+// ActionPath is the path an action on a referral is posted to.
+func ActionPath(id string, a referral.Action) string { return ReferralPath(id) + "/" + string(a) }
+
+// LinkURL is the referral's page with the token in the query string: the link in emails, and the
+// way back to the referral from the confirmation page.
+func LinkURL(id, token string) string {
+	return ReferralPath(id) + "?" + url.Values{LinkTokenField: {token}}.Encode()
+}
+
+var (
+	referralTemplate = lazyPage("referral.html")
+	actionTemplate   = lazyPage("action-recorded.html")
+)
+
+// ReferralPage is the specialist's page of one referral: every detail of the patient and the
+// referrer, the deadlines, the history in plain words, and the forms for what can be recorded next.
+type ReferralPage struct {
+	Referral referral.Referral
+	Token    string                // the signed-link token, posted back by each form
+	Viewer   string                // the specialist the link was issued to ("You" in the history)
+	Errors   []referral.FieldError // a close without a reason
+	Reason   string                // the close reason chosen, kept when the page is shown again
+}
+
+// summaryRow is one row of an NHS.UK summary list. Lines are shown one to a line; List as a
+// bulleted list; Href, when set, makes the value a link.
+type summaryRow struct {
+	Key   string
+	Value string
+	Href  template.URL
+	Lines []string
+	List  []string
+}
+
+type historyRow struct {
+	When, What, Who string
+}
+
+type referralView struct {
+	layout
+	Summary      []summaryItem
+	Reference    string
+	StatusLabel  string
+	StatusColour string
+	ReReferral   bool
+	Closed       string // "Closed on …: reason", for a closed referral
+	Deadlines    []summaryRow
+	Patient      []summaryRow
+	Referrer     []summaryRow
+	About        []summaryRow
+	History      []historyRow
+
+	Token                                     string
+	ContactAction, MeetingAction, CloseAction string
+	CanContact, CanMeet, CanClose             bool
+	HasAnyAction                              bool
+	NextStep                                  string
+	Reason                                    choiceGroup
+}
+
+// RenderReferral writes the specialist's page of a referral.
+func RenderReferral(w io.Writer, p ReferralPage) error {
+	return render(w, referralTemplate(), newReferralView(p))
+}
+
+func newReferralView(p ReferralPage) referralView {
+	r := p.Referral
+	v := referralView{Reference: r.ID, Token: p.Token, ReReferral: r.ReReferral}
+	// The title is kept in browser history and tab lists: the reference only, no patient data.
+	v.Title = "Referral " + r.ID
+	v.StatusLabel, v.StatusColour = statusTag(r.Status)
+
+	canClose := r.Status == referral.StatusAssigned || r.Status == referral.StatusContacted || r.Status == referral.StatusEngaged
+	for _, e := range p.Errors {
+		item := summaryItem{Text: e.Message}
+		if e.Field == referral.ReasonField && canClose { // the reasons are only on the page while it can close
+			item.Href = "#" + FieldID(referral.ReasonField)
+		}
+		v.Summary = append(v.Summary, item)
+	}
+	v.HasErrors = len(v.Summary) > 0
+
+	contacted, hasContact := r.FirstEvent(referral.EventContacted)
+	met, hasMeeting := r.FirstEvent(referral.EventMet)
+	if !hasContact && hasMeeting {
+		contacted, hasContact = met, true // a meeting is contact too
+	}
+	done := func(e referral.Event, ok bool, what string) string {
+		if !ok {
+			return ""
+		}
+		return what + " " + londonDate(e.At)
+	}
+	if r.Status == referral.StatusWaitlisted {
+		v.Deadlines = []summaryRow{{Key: "Deadlines", Value: "Set when the referral is assigned to a specialist"}}
+	} else {
+		v.Deadlines = []summaryRow{
+			{Key: "Contact the patient by", Lines: nonEmpty(LongDate(r.ContactBy.String()), done(contacted, hasContact, "Contacted on"))},
+			{Key: "First meeting by", Lines: nonEmpty(LongDate(r.MeetBy.String()), done(met, hasMeeting, "Met on"))},
+		}
+	}
+	if r.Status == referral.StatusClosed {
+		v.Closed = "This referral is closed."
+		if e, ok := r.LastEvent(referral.EventClosed); ok {
+			v.Closed = "This referral was closed on " + londonDate(e.At) + ". Reason: " + closeReasonLabel(e.Detail) + "."
+		}
+	}
+
+	pt := r.Patient
+	v.Patient = []summaryRow{
+		{Key: "Name", Value: strings.TrimSpace(pt.GivenName + " " + pt.FamilyName)},
+		{Key: "Date of birth", Value: birthDate(pt.DateOfBirth)},
+		{Key: "NHS number", Value: formatNHSNumber(pt.NHSNumber)},
+		{Key: "Postcode", Value: pt.Postcode},
+		phoneRow("Phone number", pt.Phone),
+		emailRow("Email address", pt.Email),
+		{Key: "Preferred contact", Value: orNotGiven(contactLabel(pt.PreferredContact))},
+	}
+	rf := r.Referrer
+	v.Referrer = []summaryRow{
+		{Key: "Name", Value: rf.Name},
+		{Key: "GP practice code", Value: rf.PracticeCode},
+		emailRow("Email address", rf.Email),
+		phoneRow("Phone number", rf.Phone),
+	}
+	employment, _ := employmentLabel(r.EmploymentStatus)
+	conditions := summaryRow{Key: "Health conditions", Value: "None given"}
+	if len(r.HealthConditions) > 0 {
+		conditions.Value = ""
+		for _, c := range r.HealthConditions {
+			conditions.List = append(conditions.List, healthLabel(c))
+		}
+	}
+	notes := summaryRow{Key: "Notes from the referrer", Value: "None"}
+	if strings.TrimSpace(r.Notes) != "" {
+		notes.Value, notes.Lines = "", strings.Split(r.Notes, "\n")
+	}
+	v.About = []summaryRow{
+		{Key: "Received", Value: londonTime(r.ReceivedAt)},
+		{Key: "Work situation", Value: orNotGiven(employment)},
+		conditions,
+		notes,
+	}
+
+	for _, e := range r.Events {
+		v.History = append(v.History, historyRow{When: londonTime(e.At), What: eventText(e), Who: actorText(e.By, p.Viewer)})
+	}
+
+	v.ContactAction = ActionPath(r.ID, referral.ActionContact)
+	v.MeetingAction = ActionPath(r.ID, referral.ActionMeeting)
+	v.CloseAction = ActionPath(r.ID, referral.ActionClose)
+	v.CanContact = r.Status == referral.StatusAssigned
+	v.CanMeet = r.Status == referral.StatusAssigned || r.Status == referral.StatusContacted
+	v.CanClose = canClose
+	v.HasAnyAction = v.CanContact || v.CanMeet || v.CanClose
+	switch r.Status {
+	case referral.StatusAssigned:
+		v.NextStep = "Contact the patient by " + LongDate(r.ContactBy.String()) + ", using the contact method they prefer."
+	case referral.StatusContacted:
+		v.NextStep = "Meet the patient by " + LongDate(r.MeetBy.String()) + "."
+	case referral.StatusEngaged:
+		v.NextStep = "Keep supporting the patient. Close the referral when your support ends."
+	}
+
+	v.Reason = choiceGroup{Kind: "radios", Name: referral.ReasonField, ID: FieldID(referral.ReasonField),
+		Legend: "Why are you closing this referral?"}
+	for _, e := range p.Errors {
+		if e.Field == referral.ReasonField && v.Reason.Error == "" {
+			v.Reason.Error = e.Message
+		}
+	}
+	for i, reason := range referral.CloseReasons {
+		c := choice{ID: v.Reason.ID, Value: reason, Label: closeReasonLabel(reason), Checked: reason == p.Reason}
+		if i > 0 {
+			c.ID = v.Reason.ID + "-" + strconv.Itoa(i+1)
+		}
+		v.Reason.Items = append(v.Reason.Items, c)
+	}
+	return v
+}
+
+// ActionPage confirms an action: newly recorded, or recorded before (a repeated request).
+type ActionPage struct {
+	Referral        referral.Referral // as it now is
+	Action          referral.Action
+	AlreadyRecorded bool
+	Token           string // for the link back to the referral
+}
+
+type actionView struct {
+	layout
+	Heading   string
+	Reference string
+	Lines     []string
+	BackURL   string
+}
+
+// RenderActionRecorded writes the page that confirms an action. It names the referral by its
+// reference only.
+func RenderActionRecorded(w io.Writer, p ActionPage) error {
+	r := p.Referral
+	v := actionView{Reference: r.ID, BackURL: LinkURL(r.ID, p.Token)}
+	if p.AlreadyRecorded {
+		v.Lines = append(v.Lines, "This was already recorded. Nothing has been changed.")
+	}
+	switch p.Action {
+	case referral.ActionContact:
+		v.Heading = map[bool]string{false: "Contact recorded", true: "Contact already recorded"}[p.AlreadyRecorded]
+		if r.Status == referral.StatusContacted {
+			v.Lines = append(v.Lines, "Next, meet the patient by "+LongDate(r.MeetBy.String())+".")
+		}
+	case referral.ActionMeeting:
+		v.Heading = map[bool]string{false: "First meeting recorded", true: "First meeting already recorded"}[p.AlreadyRecorded]
+		if r.Status == referral.StatusEngaged {
+			v.Lines = append(v.Lines, "The referral stays with you until you close it.")
+		}
+	case referral.ActionClose:
+		v.Heading = map[bool]string{false: "Referral closed", true: "Referral already closed"}[p.AlreadyRecorded]
+		if e, ok := r.LastEvent(referral.EventClosed); ok {
+			v.Lines = append(v.Lines, "Reason: "+closeReasonLabel(e.Detail)+".")
+		}
+	default:
+		v.Heading = "Recorded"
+	}
+	v.Title = v.Heading
+	return render(w, actionTemplate(), v)
+}
+
+// closeReasonLabel says a close reason (referral.CloseReasons) in words.
+func closeReasonLabel(reason string) string {
+	switch reason {
+	case "engaged-elsewhere":
+		return "Getting employment support somewhere else"
+	case "declined":
+		return "Does not want employment support"
+	case "unreachable":
+		return "Could not be contacted"
+	case "moved-away":
+		return "Moved out of the area"
+	case "job-started":
+		return "Started a job"
+	case "other":
+		return "Another reason"
+	case "":
+		return "Not given"
+	}
+	return reason
+}
+
+func statusTag(s referral.Status) (label, colour string) {
+	switch s {
+	case referral.StatusWaitlisted:
+		return "On the waiting list", "yellow"
+	case referral.StatusAssigned:
+		return "Not contacted yet", "blue"
+	case referral.StatusContacted:
+		return "Contacted", "aqua-green"
+	case referral.StatusEngaged:
+		return "Met", "green"
+	case referral.StatusClosed:
+		return "Closed", "grey"
+	}
+	return string(s), "grey"
+}
+
+// eventText says an audit event in plain words.
+func eventText(e referral.Event) string {
+	switch e.Type {
+	case referral.EventReceived:
+		switch e.Via {
+		case "form":
+			return "Referral received from the online form"
+		case "api":
+			return "Referral received from a GP system"
+		}
+		return "Referral received"
+	case referral.EventAssigned:
+		text := "Referral assigned to an employment specialist"
+		if e.Via == "waitlist" {
+			text = "Referral assigned to an employment specialist from the waiting list"
+		}
+		if e.Detail == "re-referral" {
+			text += ". The patient was already being supported by this specialist"
+		}
+		return text
+	case referral.EventWaitlisted:
+		return "Referral put on the area's waiting list: no specialist had space"
+	case referral.EventEmailed:
+		return "Email sent: " + emailKindText(e.Detail)
+	case referral.EventReminded:
+		return "Reminder sent: " + emailKindText(e.Detail)
+	case referral.EventEscalated:
+		return "Deadline missed: " + emailKindText(e.Detail)
+	case referral.EventContacted:
+		return "Contact with the patient recorded"
+	case referral.EventMet:
+		return "First meeting recorded"
+	case referral.EventClosed:
+		return "Referral closed. Reason: " + closeReasonLabel(e.Detail)
+	}
+	if e.Detail != "" {
+		return e.Type + " (" + e.Detail + ")"
+	}
+	return e.Type
+}
+
+func emailKindText(kind string) string {
+	switch kind {
+	case "assignment":
+		return "new referral, to the employment specialist"
+	case "acknowledgement":
+		return "confirmation of the referral, to the referrer"
+	case "waitlisted":
+		return "referral on the waiting list, to the area lead"
+	case "contact-reminder":
+		return "the deadline to contact the patient is the next working day"
+	case "meeting-reminder":
+		return "the deadline to meet the patient is the next working day"
+	case "contact-overdue":
+		return "the patient was not contacted in time. The area lead was told"
+	case "meeting-overdue":
+		return "the patient was not met in time. The area lead was told"
+	case "":
+		return "details not recorded"
+	}
+	return kind
+}
+
+func actorText(by, viewer string) string {
+	switch {
+	case by == referral.System || by == "":
+		return "The referral service"
+	case by == viewer:
+		return "You"
+	}
+	return "Another employment specialist"
+}
+
+// london is the time zone every time on the pages is shown in.
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC // cannot happen: the calendar package embeds the zone database
+	}
+	return loc
+}()
+
+// londonTime writes an instant as people in England read it: "24 November 2026 at 2:30pm",
+// "23 November 2026 at 10am".
+func londonTime(t time.Time) string {
+	if t.IsZero() {
+		return "Not recorded"
+	}
+	t = t.In(london)
+	clock := t.Format("3:04pm")
+	clock = strings.Replace(clock, ":00", "", 1)
+	if t.Hour() == 12 && t.Minute() == 0 {
+		clock = "midday"
+	}
+	return t.Format("2 January 2006") + " at " + clock
+}
+
+func londonDate(t time.Time) string {
+	return t.In(london).Format("2 January 2006")
+}
+
+// birthDate writes "1988-02-29" as "29 February 1988".
+func birthDate(s string) string {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	return d.Format("2 January 2006")
+}
+
+// formatNHSNumber writes 10 digits in the 3-3-4 groups people read them in.
+func formatNHSNumber(s string) string {
+	if len(s) != 10 || strings.Trim(s, "0123456789") != "" {
+		return s
+	}
+	return s[:3] + " " + s[3:6] + " " + s[6:]
+}
+
+var e164UK = regexp.MustCompile(`^\+44[1-9][0-9]{8,9}$`)
+
+// formatUKPhone writes a stored E.164 UK number ("+447700900123") in national form with the usual
+// grouping: "07700 900123", "020 7946 0000", "0114 496 0000", "01632 960001".
+func formatUKPhone(s string) string {
+	if !e164UK.MatchString(s) {
+		return s
+	}
+	n := "0" + s[3:]
+	switch {
+	case len(n) == 11 && strings.HasPrefix(n, "02"):
+		return n[:3] + " " + n[3:7] + " " + n[7:]
+	case len(n) == 11 && (strings.HasPrefix(n, "011") || (strings.HasPrefix(n, "01") && n[3] == '1')):
+		return n[:4] + " " + n[4:7] + " " + n[7:]
+	}
+	return n[:5] + " " + n[5:]
+}
+
+func phoneRow(key, phone string) summaryRow {
+	if phone == "" {
+		return summaryRow{Key: key, Value: "Not given"}
+	}
+	row := summaryRow{Key: key, Value: formatUKPhone(phone)}
+	if e164UK.MatchString(phone) {
+		// html/template does not trust tel: URLs; this one is "+44" and digits only.
+		row.Href = template.URL("tel:" + phone)
+	}
+	return row
+}
+
+func emailRow(key, email string) summaryRow {
+	if email == "" {
+		return summaryRow{Key: key, Value: "Not given"}
+	}
+	// Escaped so that nothing in the address ('?' above all) can add a header to the message.
+	return summaryRow{Key: key, Value: email, Href: template.URL("mailto:" + url.PathEscape(email))}
+}
+
+func orNotGiven(s string) string {
+	if s == "" {
+		return "Not given"
+	}
+	return s
+}
+
+func nonEmpty(ss ...string) []string {
+	return slices.DeleteFunc(ss, func(s string) bool { return s == "" })
+}
