@@ -44,19 +44,35 @@ const (
 	StatusAssigned   Status = "assigned"
 	StatusContacted  Status = "contacted"
 	StatusEngaged    Status = "engaged"
+	StatusInWork     Status = "in-work"
 	StatusClosed     Status = "closed"
+	StatusWithdrawn  Status = "withdrawn"
 )
+
+// Statuses lists every status of SPEC §9, in the order a referral usually goes through them.
+var Statuses = []Status{StatusWaitlisted, StatusAssigned, StatusContacted, StatusEngaged, StatusInWork, StatusClosed, StatusWithdrawn}
 
 // Open reports whether a referral in this status still counts towards a specialist's caseload
 // (or, when waitlisted, towards the area's queue).
-func (s Status) Open() bool { return s != StatusClosed && s != "" }
+func (s Status) Open() bool { return s != StatusClosed && s != StatusWithdrawn && s != "" }
+
+// Terminal reports whether nothing more can happen to a referral in this status.
+func (s Status) Terminal() bool { return s == StatusClosed || s == StatusWithdrawn }
 
 // Employment statuses and health conditions accepted (SPEC §4).
 var (
-	EmploymentStatuses = []string{"unemployed", "employed-off-sick", "employed-at-risk"}
-	HealthConditions   = []string{"mental-health", "musculoskeletal", "neurological", "long-term-condition", "other"}
-	ContactMethods     = []string{"phone", "email"}
-	CloseReasons       = []string{"engaged-elsewhere", "declined", "unreachable", "moved-away", "job-started", "other"}
+	EmploymentStatuses    = []string{"unemployed", "employed-off-sick", "employed-at-risk"}
+	HealthConditions      = []string{"mental-health", "musculoskeletal", "neurological", "long-term-condition", "other"}
+	ContactMethods        = []string{"phone", "email"}
+	CloseReasons          = []string{"engaged-elsewhere", "declined", "unreachable", "moved-away", "job-started", "support-complete", "other"}
+	ContactAttemptMethods = []string{"phone", "email", "letter", "text"}
+	WithdrawReasons       = []string{WithdrawRevoked, WithdrawEnteredInError}
+)
+
+// Withdraw reasons (SPEC §9, after the NHS Booking and Referral Standard).
+const (
+	WithdrawRevoked        = "revoked"          // circumstances changed
+	WithdrawEnteredInError = "entered-in-error" // sent by mistake, wrong patient, or not made by this referrer
 )
 
 // Receipt is what the referrer is told once a referral is stored: the body of a 201.

@@ -62,6 +62,14 @@ const (
 	EventContacted  = "contacted"
 	EventMet        = "met"
 	EventClosed     = "closed"
+	// Added with SPEC §9's later events.
+	EventAttempted       = "attempted"        // a contact attempt; Detail is the method
+	EventWithdrawn       = "withdrawn"        // Detail is the withdraw reason
+	EventEmployerContact = "employer-contact" // Detail is the date of the contact
+	EventJobStarted      = "job-started"      // Detail describes the job (start date, hours, self-employed)
+	EventOutcome         = "outcome"          // Detail is "sustained" or "not-sustained"
+	EventReassigned      = "reassigned"       // Detail is the new specialist id
+	EventTransferred     = "transferred"      // Detail is "<from area>><to area>"
 )
 
 // System is the actor recorded for changes nobody made by hand.

@@ -186,16 +186,16 @@ func TestVerifyRejects(t *testing.T) {
 		return encode(append(bytes.Clone(body), raw[len(raw)-macLen:]...))
 	}
 	wrongVersion := bytes.Clone(raw)
-	wrongVersion[0] = 2
+	wrongVersion[0] = 3
 	// A token for specialist "sp-2" whose bytes are re-signed is still for sp-2, but with sp-1's
 	// MAC it must fail: the specialist id is covered by the MAC.
-	otherSpecialist := append(bytes.Clone(raw[:headerLen]), "sp-2"...)
+	otherSpecialist := append(bytes.Clone(raw[:headerV2]), "sp-2"...)
 	// Moving bytes between the referral id and the specialist id must change the MAC input.
 	shifted := s.Sign("R-7K3M9QX", "2sp-1", expires)
 	shiftedRaw := mustDecode(t, shifted)
-	shiftedBody := append(bytes.Clone(shiftedRaw[:headerLen]), "sp-1"...)
+	shiftedBody := append(bytes.Clone(shiftedRaw[:headerV2]), "sp-1"...)
 	laterExpiry := bytes.Clone(raw[:len(raw)-macLen])
-	laterExpiry[headerLen-1]++
+	laterExpiry[headerV2-1]++
 
 	tests := []struct {
 		name       string
@@ -222,7 +222,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"truncated by one byte", s, "R-7K3M9QX2", encode(raw[:len(raw)-1])},
 		{"extra byte", s, "R-7K3M9QX2", encode(append(bytes.Clone(raw), 0))},
 		{"MAC only", s, "R-7K3M9QX2", encode(raw[len(raw)-macLen:])},
-		{"empty specialist id", s, "R-7K3M9QX2", withMAC(raw[:headerLen])},
+		{"empty specialist id", s, "R-7K3M9QX2", withMAC(raw[:headerV2])},
 		{"wrong version", s, "R-7K3M9QX2", encode(wrongVersion)},
 		{"other specialist with original MAC", s, "R-7K3M9QX2", withMAC(otherSpecialist)},
 		{"bytes moved from referral to specialist", s, "R-7K3M9QX2", encode(append(shiftedBody, shiftedRaw[len(shiftedRaw)-macLen:]...))},
@@ -381,8 +381,8 @@ func FuzzVerify(f *testing.F) {
 		if !now.Before(exp) {
 			t.Fatalf("Verify accepted a token expiring %v at %v", exp, now)
 		}
-		if signed := s.Sign(referralID, specialist, exp); signed != token {
-			t.Fatalf("Verify accepted %q, but Sign(%q, %q, %v) = %q", token, referralID, specialist, exp, signed)
+		if signed, legacy := s.Sign(referralID, specialist, exp), signV1(testSecret, referralID, specialist, exp); signed != token && legacy != token {
+			t.Fatalf("Verify accepted %q, but Sign(%q, %q, %v) = %q and the first release's token is %q", token, referralID, specialist, exp, signed, legacy)
 		}
 	})
 }
