@@ -120,19 +120,15 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		if err != nil {
 			return Recorded{}, err
 		}
-		to, already, err := Next(r, req.Action)
+		t, err := Apply(r, Command{Kind: kindOf[req.Action], Actor: ActorSpecialist, By: req.SpecialistID, Via: ViaSignedLink, Reason: req.Reason}, p.Now())
 		if err != nil {
 			return Recorded{Referral: r}, err
 		}
-		if already {
+		if t.AlreadyRecorded {
 			// A repeated close is already recorded whatever reason it carries.
 			return Recorded{Referral: r, AlreadyRecorded: true}, nil
 		}
-		if req.Action == ActionClose && !slices.Contains(CloseReasons, req.Reason) {
-			return Recorded{Referral: r}, &Error{Code: CodeInvalid, Message: "Select why you are closing this referral",
-				Fields: []FieldError{{Field: ReasonField, Message: "Select why you are closing this referral"}}}
-		}
-		e := Event{At: p.Now().UTC(), Type: eventOf[req.Action], By: req.SpecialistID, Via: ViaSignedLink}
+		e := t.Event
 		switch req.Action {
 		case ActionContact:
 			err = p.Store.RecordContact(ctx, r, e)
@@ -149,9 +145,8 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		if err != nil {
 			return Recorded{}, unavailable(string(req.Action)+" "+r.ID, err)
 		}
-		r.Status = to
-		r.Events = append(slices.Clip(r.Events), e)
-		out := Recorded{Referral: r}
+		out := Recorded{Referral: t.Referral}
+		r = t.Referral
 		if req.Action == ActionClose && p.Drain != nil {
 			if err := p.Drain.Drain(ctx, r.Area); err != nil {
 				out.DrainErr = fmt.Errorf("drain waitlist of %s after closing %s: %w", r.Area, r.ID, err)
@@ -163,8 +158,6 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		fmt.Errorf("gave up after %d attempts: %w", maxProgressAttempts, lastErr))
 }
 
-var eventOf = map[Action]string{ActionContact: EventContacted, ActionMeeting: EventMet, ActionClose: EventClosed}
-
 // owns checks the referral is assigned to specialistID now. A waitlisted referral belongs to
 // nobody, so no link opens it.
 func owns(r Referral, specialistID string) error {
@@ -174,56 +167,24 @@ func owns(r Referral, specialistID string) error {
 	return nil
 }
 
-// Next applies the rules of SPEC §4 to action a on r: the status r moves to, or already=true when
-// a was already recorded (nothing to write), or a conflict *Error when a no longer makes sense.
-//
-//	contact:  assigned → contacted;            contacted, engaged: already recorded
-//	meeting:  assigned, contacted → engaged;   engaged: already recorded
-//	close:    assigned, contacted, engaged → closed; closed: already recorded
-//
-// On a closed referral, contact and meeting are already recorded if its history says so, and a
-// conflict otherwise.
+var kindOf = map[Action]Kind{ActionContact: KindContact, ActionMeeting: KindMeeting, ActionClose: KindClose}
+
+// Next says what action a would do to r, by Apply's rules: the status r moves to, or
+// already=true when a was already recorded, or a conflict *Error when a no longer makes sense.
+// It does not check the close reason.
 func Next(r Referral, a Action) (to Status, already bool, err error) {
-	closed := Errorf(CodeConflict, "This referral is closed, so its progress cannot be changed")
-	switch a {
-	case ActionContact:
-		switch r.Status {
-		case StatusAssigned:
-			return StatusContacted, false, nil
-		case StatusContacted, StatusEngaged:
-			return r.Status, true, nil
-		case StatusClosed:
-			if _, ok := r.FirstEvent(EventContacted); ok {
-				return r.Status, true, nil
-			}
-			if _, ok := r.FirstEvent(EventMet); ok {
-				return r.Status, true, nil
-			}
-			return r.Status, false, closed
-		}
-	case ActionMeeting:
-		switch r.Status {
-		case StatusAssigned, StatusContacted:
-			return StatusEngaged, false, nil
-		case StatusEngaged:
-			return r.Status, true, nil
-		case StatusClosed:
-			if _, ok := r.FirstEvent(EventMet); ok {
-				return r.Status, true, nil
-			}
-			return r.Status, false, closed
-		}
-	case ActionClose:
-		switch r.Status {
-		case StatusAssigned, StatusContacted, StatusEngaged:
-			return StatusClosed, false, nil
-		case StatusClosed:
-			return r.Status, true, nil
-		}
-	default:
+	k, ok := kindOf[a]
+	if !ok {
 		return r.Status, false, Errorf(CodeNotFound, "Page not found")
 	}
-	return r.Status, false, Errorf(CodeConflict, "This referral is not with a specialist yet, so its progress cannot be recorded")
+	t, err := Apply(r, Command{Kind: k, Actor: ActorSpecialist, Reason: CloseReasons[0]}, time.Time{})
+	switch {
+	case err != nil:
+		return r.Status, false, err
+	case t.AlreadyRecorded:
+		return r.Status, true, nil
+	}
+	return t.Referral.Status, false, nil
 }
 
 // FirstEvent returns the earliest event of the given type in r's history: when contact was

@@ -346,3 +346,6 @@ func TestDrainFunc(t *testing.T) {
 		t.Errorf("DrainFunc: err %v, area %q", err, got)
 	}
 }
+
+// eventOf is the audit event each action appends.
+var eventOf = map[Action]string{ActionContact: EventContacted, ActionMeeting: EventMet, ActionClose: EventClosed}

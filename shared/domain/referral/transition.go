@@ -361,6 +361,10 @@ func candidate(cs []Candidate, id string) (Candidate, bool) {
 // notAllowed is the conflict refusal: it says what the status is, in plain words.
 func notAllowed(s Status, k Kind) *Error {
 	msg := fmt.Sprintf("This cannot be done now: the referral is %s", s.Words())
+	switch s {
+	case StatusClosed, StatusWithdrawn:
+		msg = fmt.Sprintf("This referral is %s, so its progress cannot be changed", s.Words())
+	}
 	if k == KindWithdraw {
 		msg += ". To stop support now, contact the employment specialist"
 	}
