@@ -71,8 +71,12 @@ type Command struct {
 	// Candidates are the specialists of the area the referral goes to (receive, assign, transfer)
 	// or of its area (reassign), with their caseloads as read.
 	Candidates []Candidate
-	// OpenCase is the specialist holding the patient's open case in the area, if any: a new
-	// referral then goes to them and takes no capacity (SPEC §5 re-referral).
+	// ReReferral is set when the patient already has an open case in the area (receive): the
+	// referral then joins it, with OpenCase's specialist or on the waitlist, and takes no capacity
+	// (SPEC §5).
+	ReReferral bool
+	// OpenCase is the specialist holding the patient's open case in the area, if any: a new or
+	// waitlisted referral goes to them and takes no capacity.
 	OpenCase string
 	// SharesOpenCase is true when another open referral of the patient in the area shares this
 	// one's caseload unit: ending this one then frees nothing.
@@ -166,9 +170,12 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		if r.Status != "" {
 			return already()
 		}
-		if c.OpenCase != "" {
+		if c.ReReferral || c.OpenCase != "" {
 			next.Status, next.SpecialistID, next.ReReferral = StatusAssigned, c.OpenCase, true
 			e.Type, e.Detail = EventAssigned, "re-referral"
+			if c.OpenCase == "" {
+				next.Status, e.Type = StatusWaitlisted, EventWaitlisted
+			}
 			break
 		}
 		if err := assignTo(&t, &e, c, now); errors.Is(err, ErrNoRoom) {
@@ -318,17 +325,24 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 	return t, nil
 }
 
-// assignTo gives the referral to the least-loaded specialist with room among c.Candidates, with
-// deadlines from now (SPEC §5, §6), or returns ErrNoRoom.
+// assignTo gives the referral to the least-loaded specialist with room among c.Candidates (or,
+// from the waitlist, to the specialist of the patient's open case), with deadlines from now
+// (SPEC §5, §6), or returns ErrNoRoom.
 func assignTo(t *Transition, e *Event, c Command, now time.Time) error {
-	picked, ok := PickSpecialist(c.Candidates)
-	if !ok {
-		return ErrNoRoom
-	}
 	r := &t.Referral
-	r.Status, r.SpecialistID = StatusAssigned, picked.ID
+	if c.OpenCase != "" && c.Kind == KindAssign {
+		// The patient is already with someone: the same specialist, no extra capacity.
+		r.SpecialistID = c.OpenCase
+	} else {
+		picked, ok := PickSpecialist(c.Candidates)
+		if !ok {
+			return ErrNoRoom
+		}
+		r.SpecialistID = picked.ID
+		t.Caseload.Take = picked.ID
+	}
+	r.Status = StatusAssigned
 	e.Type = EventAssigned
-	t.Caseload.Take = picked.ID
 	if c.Deadlines != nil {
 		contactBy, meetBy, err := c.Deadlines(now)
 		if err != nil {
