@@ -49,7 +49,7 @@ func NewProgress(client ProgressAPI, tables Tables) *Progress {
 }
 
 // openStatuses are the statuses a specialist can close a referral from.
-var openStatuses = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged}
+var openStatuses = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged, referral.StatusInWork}
 
 // Get reads a referral with a consistent read.
 func (p *Progress) Get(ctx context.Context, id string) (referral.Referral, error) {
