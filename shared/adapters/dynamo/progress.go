@@ -87,6 +87,11 @@ func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, e ref
 	return p.update(ctx, "record meeting on", r, stillAsRead(r), withoutDue(update))
 }
 
+// RecordAttempt appends a contact attempt to r, on condition that it is still as read.
+func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, e referral.Event) error {
+	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(e))
+}
+
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
 	if err != nil {

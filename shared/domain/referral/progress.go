@@ -15,16 +15,20 @@ const (
 	ActionContact Action = "contact" // the patient has been contacted
 	ActionMeeting Action = "meeting" // the first meeting has taken place
 	ActionClose   Action = "close"   // the referral is closed, with a reason
+	ActionAttempt Action = "attempt" // a contact attempt, with its method (SPEC §9)
 )
 
 // Actions lists the actions in the order a referral usually goes through them.
-var Actions = []Action{ActionContact, ActionMeeting, ActionClose}
+var Actions = []Action{ActionAttempt, ActionContact, ActionMeeting, ActionClose}
 
 // ViaSignedLink is the channel recorded on events made through a specialist's signed link.
 const ViaSignedLink = "signed-link"
 
 // ReasonField is the field a missing or unknown close reason is reported on.
 const ReasonField = "reason"
+
+// MethodField is the field a missing or unknown contact-attempt method is reported on.
+const MethodField = "method"
 
 // ErrChanged is returned by a ProgressStore when the referral is no longer in the status, or with
 // the specialist, it had when it was read: someone else changed it in between. Progress reads it
@@ -47,6 +51,8 @@ type ProgressStore interface {
 	Get(ctx context.Context, id string) (Referral, error)
 	RecordContact(ctx context.Context, r Referral, e Event) error
 	RecordMeeting(ctx context.Context, r Referral, e Event) error
+	// RecordAttempt appends e (a contact attempt) and changes nothing else.
+	RecordAttempt(ctx context.Context, r Referral, e Event) error
 	Close(ctx context.Context, r Referral, e Event) error
 }
 
@@ -76,6 +82,7 @@ type ActionRequest struct {
 	SpecialistID string
 	Action       Action
 	Reason       string // close only: one of CloseReasons
+	Method       string // attempt only: one of ContactAttemptMethods
 }
 
 // Recorded is the result of an action.
@@ -120,7 +127,7 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		if err != nil {
 			return Recorded{}, err
 		}
-		t, err := Apply(r, Command{Kind: kindOf[req.Action], Actor: ActorSpecialist, By: req.SpecialistID, Via: ViaSignedLink, Reason: req.Reason}, p.Now())
+		t, err := Apply(r, Command{Kind: kindOf[req.Action], Actor: ActorSpecialist, By: req.SpecialistID, Via: ViaSignedLink, Reason: req.Reason, Method: req.Method}, p.Now())
 		if err != nil {
 			return Recorded{Referral: r}, err
 		}
@@ -134,6 +141,8 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 			err = p.Store.RecordContact(ctx, r, e)
 		case ActionMeeting:
 			err = p.Store.RecordMeeting(ctx, r, e)
+		case ActionAttempt:
+			err = p.Store.RecordAttempt(ctx, r, e)
 		case ActionClose:
 			e.Detail = req.Reason
 			err = p.Store.Close(ctx, r, e)
@@ -167,7 +176,7 @@ func owns(r Referral, specialistID string) error {
 	return nil
 }
 
-var kindOf = map[Action]Kind{ActionContact: KindContact, ActionMeeting: KindMeeting, ActionClose: KindClose}
+var kindOf = map[Action]Kind{ActionAttempt: KindAttempt, ActionContact: KindContact, ActionMeeting: KindMeeting, ActionClose: KindClose}
 
 // Next says what action a would do to r, by Apply's rules: the status r moves to, or
 // already=true when a was already recorded, or a conflict *Error when a no longer makes sense.
@@ -177,7 +186,7 @@ func Next(r Referral, a Action) (to Status, already bool, err error) {
 	if !ok {
 		return r.Status, false, Errorf(CodeNotFound, "Page not found")
 	}
-	t, err := Apply(r, Command{Kind: k, Actor: ActorSpecialist, Reason: CloseReasons[0]}, time.Time{})
+	t, err := Apply(r, Command{Kind: k, Actor: ActorSpecialist, Reason: CloseReasons[0], Method: ContactAttemptMethods[0]}, time.Time{})
 	switch {
 	case err != nil:
 		return r.Status, false, err

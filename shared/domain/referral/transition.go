@@ -199,7 +199,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return refuse()
 		}
 		if !slices.Contains(ContactAttemptMethods, c.Method) {
-			return Transition{}, fieldError("method", "Select how you tried to contact the patient")
+			return Transition{}, fieldError(MethodField, "Select how you tried to contact the patient")
 		}
 		e.Type, e.Detail = EventAttempted, c.Method
 	case KindContact:

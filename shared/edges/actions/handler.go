@@ -134,7 +134,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	}
 
 	reason := form.Get(referral.ReasonField)
-	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action), Reason: reason})
+	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action), Reason: reason, Method: form.Get(referral.MethodField)})
 	if err != nil {
 		return h.fail(err, out.Referral, token, specialist, reason, line)
 	}
