@@ -300,7 +300,7 @@ func TestHandle(t *testing.T) {
 			stored: []referral.Referral{storedReferral(referral.StatusContacted, "ann")}, wantStatus: http.StatusConflict,
 			wantBody: []string{"the employment specialist has reached the patient"}, wantOutcome: "conflict"},
 		{name: "GET on the attempt action", fixture: "get-referral.json", token: valid,
-			edit: func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/referrals/" + refID + "/attempt" },
+			edit:   func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/referrals/" + refID + "/attempt" },
 			stored: []referral.Referral{storedReferral(referral.StatusAssigned, "ann")}, wantStatus: http.StatusMethodNotAllowed,
 			wantHeader: map[string]string{"Allow": "POST"}, wantOutcome: "method-not-allowed"},
 		{name: "contact on a referral closed without contact", fixture: "post-contact.json", token: valid,
