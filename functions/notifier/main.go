@@ -47,7 +47,7 @@ func run() error {
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
 		People:   dynamo.NewDirectory(db, cfg.DirectoryTable),
-		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg), cfg.Sender, cfg.ConfigurationSet),
+		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg, ses.NoResend), cfg.Sender, cfg.ConfigurationSet),
 		Links:    signer,
 		BaseURL:  cfg.BaseURL,
 		LinkTTL:  cfg.LinkTTL,
