@@ -111,6 +111,7 @@ type Stack struct {
 	// A local Secrets Manager (GetSecretValue only) for the template's secrets.
 	secretsSrv *http.Server
 	secretsURL string
+	secrets    *secretsManager
 
 	buildDir       string
 	removeBuildDir bool
