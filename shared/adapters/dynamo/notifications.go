@@ -151,8 +151,13 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 		return true, nil
 	case errors.As(err, &failed):
 		var old notificationItem
-		if err := attributevalue.UnmarshalMap(failed.Item, &old); err == nil && old.Status == notificationSent {
-			return false, nil
+		if err := attributevalue.UnmarshalMap(failed.Item, &old); err == nil {
+			switch old.Status {
+			case notificationSent:
+				return false, nil
+			case notificationUnknown:
+				return false, notify.ErrOutcomePending
+			}
 		}
 		return false, notify.ErrClaimHeld
 	default:

@@ -82,7 +82,7 @@ func TestNotificationClaims(t *testing.T) {
 		t.Error("a sender held a claim that is not its own")
 	}
 	for _, after := range []time.Duration{time.Minute, notify.UnknownOutcomeHold - time.Second} {
-		if claimed, err := n.Claim(ctx, r.ID, toSpecialist, "i", heldAt.Add(after)); claimed || !errors.Is(err, notify.ErrClaimHeld) {
+		if claimed, err := n.Claim(ctx, r.ID, toSpecialist, "i", heldAt.Add(after)); claimed || !errors.Is(err, notify.ErrOutcomePending) {
 			t.Errorf("claim %s after an unknown outcome = %v, %v; want held", after, claimed, err)
 		}
 	}

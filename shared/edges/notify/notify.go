@@ -58,6 +58,10 @@ var ErrClaimHeld = errors.New("notification claimed by another sender")
 // or a connection lost after the request went out. Sending again could deliver it twice.
 var ErrOutcomeUnknown = errors.New("email outcome unknown")
 
+// ErrOutcomePending is returned by Claim while a notice is held after an unknown outcome. Nothing
+// can be done about it until the hold ends, so it is no reason to retry a stream record.
+var ErrOutcomePending = fmt.Errorf("notification held after an unknown outcome: %w", ErrOutcomeUnknown)
+
 // UnknownOutcomeHold is the shortest time a notice whose send had an unknown outcome stays
 // claimed (SPEC §7): long enough for SES to have delivered it if it was going to.
 const UnknownOutcomeHold = 15 * time.Minute
@@ -160,16 +164,23 @@ func (n *Notifier) Referral(ctx context.Context, referralID string) error {
 		}
 		return err
 	}
-	var errs []error
+	var errs, unknown []error
 	for _, notice := range Due(r) {
 		if sent[notice] {
 			continue
 		}
-		if err := n.Send(ctx, r, notice); err != nil {
+		switch err := n.Send(ctx, r, notice); {
+		case errors.Is(err, ErrOutcomeUnknown):
+			unknown = append(unknown, err)
+		case err != nil:
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// Only unknown outcomes: they are held, and retrying the record could not send them anyway.
+	return errors.Join(unknown...)
 }
 
 // Send sends one notice about r, at most once: claim, send, confirm. A send SES refused releases

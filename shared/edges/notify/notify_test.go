@@ -60,6 +60,8 @@ func (m *memStore) Claim(_ context.Context, id string, n Notice, claimant string
 	switch v := m.records[memKey(id, n)]; {
 	case v == "sent":
 		return false, nil
+	case slices.Contains(m.held, memKey(id, n)):
+		return false, ErrOutcomePending
 	case v != "":
 		return false, ErrClaimHeld
 	}
@@ -290,9 +292,15 @@ func TestUnknownOutcomeKeepsTheClaim(t *testing.T) {
 	}
 	mailer.fail = nil
 	for range 3 {
-		if err := n.Referral(context.Background(), r.ID); !errors.Is(err, ErrClaimHeld) {
-			t.Fatalf("retry err = %v, want ErrClaimHeld", err)
+		if err := n.Referral(context.Background(), r.ID); !errors.Is(err, ErrOutcomePending) {
+			t.Fatalf("retry err = %v, want ErrOutcomePending", err)
 		}
+	}
+	// The stream does not retry a record whose emails are only held: it could not send them.
+	h := &StreamHandler{Notify: n, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))}
+	res, _ := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record("1", "MODIFY", "REFERRAL#"+r.ID, "#REFERRAL")}})
+	if len(res.BatchItemFailures) != 0 {
+		t.Errorf("batch item failures = %v, want none for held emails", res.BatchItemFailures)
 	}
 	if len(mailer.sent) != 0 {
 		t.Errorf("sent %d emails again within the hold", len(mailer.sent))

@@ -133,7 +133,7 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		kind := notice.Kind
 		err := s.Notifier.Send(ctx, r, notice)
 		switch {
-		case errors.Is(err, ErrClaimHeld):
+		case errors.Is(err, ErrClaimHeld), errors.Is(err, ErrOutcomePending):
 			sum.Held++
 		case err != nil:
 			sum.Failed++
