@@ -66,12 +66,11 @@ type specialistRow struct {
 	Active, Bouncing   bool
 }
 
-
 type openRow struct {
 	Reference, Person, StatusLabel, StatusColour, Specialist string
-	ReassignAction, TransferAction                          string
-	CanReassign, CanTransfer                                bool
-	Choices                                                 []choice
+	ReassignAction, TransferAction                           string
+	CanReassign, CanTransfer                                 bool
+	Choices                                                  []choice
 }
 
 // RenderWorklist writes the worklist page.
