@@ -31,6 +31,7 @@ type WorklistAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 var _ WorklistAPI = (*dynamodb.Client)(nil)
@@ -224,4 +225,16 @@ func (w *Worklists) ClaimDigest(ctx context.Context, areaID, week string, now ti
 		return false, fmt.Errorf("claim digest of %s for %s: %w", areaID, week, err)
 	}
 	return true, nil
+}
+
+// ReleaseDigest gives up an area's claim for a week after its email failed, so the next run of
+// the schedule tries again.
+func (w *Worklists) ReleaseDigest(ctx context.Context, areaID, week string) error {
+	_, err := w.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &w.tables.Referrals, Key: itemKey(worklist.DigestClaimKey(areaID, week), digestSK),
+	})
+	if err != nil {
+		return fmt.Errorf("release digest of %s for %s: %w", areaID, week, err)
+	}
+	return nil
 }

@@ -109,6 +109,13 @@ func TestWorklistDigestClaim(t *testing.T) {
 			t.Errorf("ClaimDigest(%s, %s) = %v, %v; want %v", tc.area, tc.week, got, err, tc.want)
 		}
 	}
+	// A released claim (the email failed) can be taken again by the next run.
+	if err := w.ReleaseDigest(ctx, "norfolk", "2026-W50"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.ClaimDigest(ctx, "norfolk", "2026-W50", now.Add(time.Hour)); err != nil || !got {
+		t.Errorf("ClaimDigest after release = %v, %v; want true", got, err)
+	}
 }
 
 func TestDirectoryClearEmailFailing(t *testing.T) {
