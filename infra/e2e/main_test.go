@@ -137,11 +137,12 @@ func (b *syncBuf) tail(n int) string {
 
 // proxy is a TCP proxy that can refuse connections, to take SES away the way an outage does.
 type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]bool
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	down    bool
+	refused int // connections refused while down
+	conns   map[net.Conn]bool
 }
 
 func startProxy(targetURL string) (*proxy, error) {
@@ -185,6 +186,9 @@ func (p *proxy) serve() {
 		}
 		p.mu.Unlock()
 		if down {
+			p.mu.Lock()
+			p.refused++
+			p.mu.Unlock()
 			_ = c.Close()
 			continue
 		}
@@ -208,6 +212,13 @@ func (p *proxy) pipe(c net.Conn) {
 	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 	<-done
+}
+
+// Refused counts the connections refused while down: proof that a client tried during an outage.
+func (p *proxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
 }
 
 func (p *proxy) Close() { _ = p.ln.Close(); p.SetDown(true) }

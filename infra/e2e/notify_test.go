@@ -183,7 +183,7 @@ func replayTwiceSendsNothing(t *testing.T, referralID string, before []sentEmail
 	for i := range 2 {
 		replayStreamRecord(t, referralID, fmt.Sprintf("9%019d", i+1))
 	}
-	time.Sleep(2 * time.Second) // a duplicate sent asynchronously would arrive in this time
+	streamsCaughtUp(t) // anything the replays set off has happened by now
 	if after := emails(t, referralID); !slices.Equal(messageIDs(after), messageIDs(before)) {
 		t.Errorf("%s: after two replays of its stream record: %q, want only the first %q", referralID, subjects(after), subjects(before))
 	}
@@ -416,6 +416,7 @@ func TestEmailsSurviveAnSESOutage(t *testing.T) {
 	t.Cleanup(func() { sesProxy.SetDown(false) })
 	patients := make([]patient, 3)
 	receipts := make([]receipt, 3)
+	refusedBefore := sesProxy.Refused()
 	for i := range patients {
 		patients[i] = newPatient(t)
 		start := time.Now()
@@ -427,7 +428,8 @@ func TestEmailsSurviveAnSESOutage(t *testing.T) {
 			t.Errorf("referral %d = %+v, want assigned", i, receipts[i])
 		}
 	}
-	time.Sleep(3 * time.Second)
+	// The notifier has tried (and failed) at least once for each referral before we look.
+	waitUntil(t, time.Minute, "the notifier to try SES during the outage", func() bool { return sesProxy.Refused() >= refusedBefore+len(receipts) })
 	for _, r := range receipts {
 		if got := emails(t, r.ReferralID); len(got) != 0 {
 			t.Errorf("%s: %q sent while SES was down", r.ReferralID, subjects(got))

@@ -116,7 +116,8 @@ type Stack struct {
 	removeBuildDir bool
 
 	stopTriggers context.CancelFunc
-	bg           sync.WaitGroup // triggers and asynchronous invocations
+	pollers      []*StreamPoller // the template's stream triggers (StreamsCaughtUp)
+	bg           sync.WaitGroup  // triggers and asynchronous invocations
 	closeOnce    sync.Once
 	closeErr     error
 }
