@@ -112,33 +112,16 @@ func (w *Worklists) Snapshot(ctx context.Context, areaID, areaName string) (work
 }
 
 func (w *Worklists) specialists(ctx context.Context, areaID string) ([]worklist.Specialist, error) {
-	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(areaPK(areaID))).
-			And(expression.KeyBeginsWith(expression.Key(attrSK), specialistPrefix))).
-		Build()
-	if err != nil {
+	var items []leadSpecialistItem
+	if err := querySpecialists(ctx, w.client, w.tables.Directory, areaID, &items); err != nil {
 		return nil, err
 	}
-	in := &dynamodb.QueryInput{
-		TableName: &w.tables.Directory, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
-	}
 	var out []worklist.Specialist
-	for p := dynamodb.NewQueryPaginator(w.client, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list specialists of %s: %w", areaID, err)
-		}
-		var items []leadSpecialistItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("decode specialists of %s: %w", areaID, err)
-		}
-		for _, it := range items {
-			out = append(out, worklist.Specialist{ID: it.SpecialistID, Name: it.Name, Caseload: it.Caseload,
-				Capacity: it.Capacity, Active: it.Active,
-				// A mark on an address since corrected no longer counts (see bounces.go).
-				Bouncing: it.EmailFailing && strings.EqualFold(it.EmailFailingAddress, it.Email)})
-		}
+	for _, it := range items {
+		out = append(out, worklist.Specialist{ID: it.SpecialistID, Name: it.Name, Caseload: it.Caseload,
+			Capacity: it.Capacity, Active: it.Active,
+			// A mark on an address since corrected no longer counts (see bounces.go).
+			Bouncing: it.EmailFailing && strings.EqualFold(it.EmailFailingAddress, it.Email)})
 	}
 	return out, nil
 }

@@ -164,10 +164,8 @@ func ReassignChoices(specialists []Specialist, current string) []Specialist {
 // WaitingSince is when r joined the waitlist: its latest waitlisted event (a transfer into a full
 // area waitlists it again), else when it was received.
 func WaitingSince(r referral.Referral) time.Time {
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		if r.Events[i].Type == referral.EventWaitlisted {
-			return r.Events[i].At
-		}
+	if e, ok := r.LastEvent(referral.EventWaitlisted); ok {
+		return e.At
 	}
 	return r.ReceivedAt
 }
