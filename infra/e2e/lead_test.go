@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ipspc/referrals/shared/domain/worklist"
@@ -97,6 +98,20 @@ func TestLeadWorklistBrowser(t *testing.T) {
 	if got := browserEval[string](tb, `document.activeElement.tagName + " " + document.activeElement.innerText`); !strings.HasPrefix(got, "BUTTON ") {
 		t.Errorf("after %s, focus is on %q, want its form's button", first, got)
 	}
+
+	// A transfer to something that is not a postcode, by keyboard: the page says so, changes nothing.
+	transfer := browserEval[string](tb, `document.querySelector("main input[name=postcode]").id`)
+	tb.mustStatus(tb.submit(chromedp.Focus(chromedp.CSS("#"+transfer)), browserKeys("nowhere"+kb.Enter)), http.StatusBadRequest)
+	if h1 := browserEval[string](tb, `document.querySelector("h1").innerText`); !strings.Contains(h1, "Enter a real postcode") {
+		t.Errorf("the refused transfer's heading = %q", h1)
+	}
+	tb.checkAxe("lead action refused")
+	// Skip link, the header's home link, then the way back to the worklist.
+	tb.press(kb.Tab)
+	tb.wantFocus("a.nhsuk-skip-link")
+	tb.press(kb.Tab)
+	tb.press(kb.Tab)
+	tb.wantFocus("a[href=/areas/e2e-general/worklist?token=" + own + "]")
 
 	tb.mustStatus(tb.navigate("/areas/e2e-drain/worklist?token="+own), http.StatusForbidden)
 	tb.checkAxe("lead link for another area")
