@@ -39,7 +39,7 @@ var wantGrants = map[string]map[string][]string{
 		"StreamFailureQueue": {"sqs:SendMessage"},
 	},
 	"ActionsFunction": {
-		"ReferralsTable":                  {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+		"ReferralsTable":                  {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
 		"ReferralsTable/index/Waitlist":   {"dynamodb:Query"},
 		"ReferralsTable/index/AreaStatus": {"dynamodb:Query"},
 		"DirectoryTable":                  {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},

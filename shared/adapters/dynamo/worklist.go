@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
@@ -29,6 +31,7 @@ const (
 // WorklistAPI is the part of the DynamoDB client the worklist store uses.
 type WorklistAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
@@ -73,9 +76,10 @@ func (w *Worklists) Area(ctx context.Context, areaID string) (name string, lead 
 }
 
 // Snapshot reads an area's specialists (with their failing marks) and its open referrals: one
-// Query of the directory, one Query of AreaStatus per open status, and a consistent GetItem per
-// referral (the index is eventually consistent; a referral whose status moved on is left out by
-// worklist.Build).
+// Query of the directory, one Query of AreaStatus per open status, and consistent BatchGetItems of
+// the referrals (the index is eventually consistent; a referral whose status moved on is left out
+// by worklist.Build) projected to what the worklist shows: no NHS number, date of birth, contact
+// details or notes are read.
 func (w *Worklists) Snapshot(ctx context.Context, areaID, areaName string) (worklist.Snapshot, error) {
 	s := worklist.Snapshot{AreaID: areaID, AreaName: areaName}
 	specialists, err := w.specialists(ctx, areaID)
@@ -83,32 +87,75 @@ func (w *Worklists) Snapshot(ctx context.Context, areaID, areaName string) (work
 		return s, err
 	}
 	s.Specialists = specialists
+	var keys []map[string]ddb.AttributeValue
 	for _, status := range referral.Statuses {
 		if !status.Open() {
 			continue
 		}
 		err := w.queryArea(ctx, areaStatusIndex, expression.Key("status").Equal(expression.Value(string(status))), areaID, func(pk string) error {
-			out, err := w.client.GetItem(ctx, &dynamodb.GetItemInput{
-				TableName: &w.tables.Referrals, Key: itemKey(pk, referralSK), ConsistentRead: aws.Bool(true),
-			})
-			if err != nil {
-				return fmt.Errorf("read referral: %w", err)
-			}
-			if len(out.Item) == 0 {
-				return nil // gone since the index saw it
-			}
-			r, err := decodeReferral(out.Item)
-			if err != nil {
-				return err
-			}
-			s.Referrals = append(s.Referrals, r)
+			keys = append(keys, itemKey(pk, referralSK))
 			return nil
 		})
 		if err != nil {
 			return s, fmt.Errorf("worklist of %s: %w", areaID, err)
 		}
 	}
+	if s.Referrals, err = w.readReferrals(ctx, keys); err != nil {
+		return s, fmt.Errorf("worklist of %s: %w", areaID, err)
+	}
 	return s, nil
+}
+
+// worklistProjection is what the worklist reads of a referral.
+var worklistProjection = func() expression.ProjectionBuilder {
+	p := expression.NamesList(expression.Name("referralId"))
+	for _, n := range []string{"status", "area", "specialistId", "receivedAt", "contactBy", "meetBy", "events",
+		"patient.givenName", "patient.familyName"} {
+		p = p.AddNames(expression.Name(n))
+	}
+	return p
+}()
+
+// batchGetSize is DynamoDB's limit of keys per BatchGetItem.
+const batchGetSize = 100
+
+// readReferrals reads the referrals at keys, consistently, in batches, retrying unprocessed keys
+// with backoff. A key with no item (deleted since the index saw it) is skipped.
+func (w *Worklists) readReferrals(ctx context.Context, keys []map[string]ddb.AttributeValue) ([]referral.Referral, error) {
+	expr, err := expression.NewBuilder().WithProjection(worklistProjection).Build()
+	if err != nil {
+		return nil, err
+	}
+	var out []referral.Referral
+	for batch := range slices.Chunk(keys, batchGetSize) {
+		pending := map[string]ddb.KeysAndAttributes{w.tables.Referrals: {
+			Keys: batch, ConsistentRead: aws.Bool(true),
+			ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		}}
+		for attempt := 0; len(pending[w.tables.Referrals].Keys) > 0; attempt++ {
+			if attempt == batchWriteAttempts {
+				return nil, fmt.Errorf("%d referrals still unread after %d attempts", len(pending[w.tables.Referrals].Keys), attempt)
+			}
+			if attempt > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return nil, err
+				}
+			}
+			page, err := w.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("read referrals: %w", err)
+			}
+			for _, item := range page.Responses[w.tables.Referrals] {
+				r, err := decodeReferral(item)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, r)
+			}
+			pending = page.UnprocessedKeys
+		}
+	}
+	return out, nil
 }
 
 func (w *Worklists) specialists(ctx context.Context, areaID string) ([]worklist.Specialist, error) {

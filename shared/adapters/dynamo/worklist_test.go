@@ -62,6 +62,14 @@ func TestWorklistSnapshot(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("open referrals = %v, want %v (not the closed one, not another area's)", got, want)
 	}
+	for _, r := range snap.Referrals {
+		if r.Patient.GivenName != "Sam" || r.Patient.FamilyName != "Taylor" || r.Patient.NHSNumber != "" || r.Patient.Phone != "" || r.Patient.DateOfBirth != "" {
+			t.Errorf("%s read as %+v: want the given and family names only", r.ID, r.Patient)
+		}
+		if len(r.Events) == 0 || r.ContactBy.String() != "2026-11-25" {
+			t.Errorf("%s lacks its events or deadlines: %+v", r.ID, r)
+		}
+	}
 	specs := map[string]worklist.Specialist{}
 	for _, s := range snap.Specialists {
 		specs[s.ID] = s
@@ -148,5 +156,22 @@ func TestDirectoryClearEmailFailing(t *testing.T) {
 	}
 	if c := f.caseloads(t, "norfolk"); len(c) != 2 {
 		t.Errorf("specialists after clearing = %v: an update must never create an item", c)
+	}
+}
+
+// TestWorklistSnapshotReadsEveryBatch fills an area past one BatchGetItem (100 keys).
+func TestWorklistSnapshotReadsEveryBatch(t *testing.T) {
+	t.Parallel()
+	f := newStoreFixture(t, specialist("ann", "norfolk", 0, true))
+	ctx := context.Background()
+	const n = 105
+	for i := range n {
+		if _, err := f.store.Record(ctx, newReferral(validNHS(t, i), "norfolk"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, err := NewWorklists(f.client, f.tables).Snapshot(ctx, "norfolk", "Norfolk")
+	if err != nil || len(snap.Referrals) != n {
+		t.Fatalf("Snapshot = %d referrals, %v; want %d", len(snap.Referrals), err, n)
 	}
 }
