@@ -2,6 +2,8 @@ package email
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,7 +20,7 @@ func TestRenderDigest(t *testing.T) {
 		t.Errorf("subject = %q", got.Subject)
 	}
 	for _, want := range []string{"Dear Nia Lead,", "Waiting for a specialist: 3 (the longest for 6 days)", "Overdue: 2",
-		"Received last week: 11", "bouncing: 1", "copied to you", d.Link} {
+		"Received last week: 11", "bouncing: 1", "not getting through", d.Link} {
 		if !strings.Contains(got.Text, want) {
 			t.Errorf("text lacks %q:\n%s", want, got.Text)
 		}
@@ -32,7 +34,7 @@ func TestRenderDigest(t *testing.T) {
 	quiet := d
 	quiet.Waitlisted, quiet.OldestWaitDays, quiet.Bouncing = 0, 0, 0
 	q, err := RenderDigest(quiet)
-	if err != nil || strings.Contains(q.Text, "longest") || strings.Contains(q.Text, "copied to you") {
+	if err != nil || strings.Contains(q.Text, "longest") || strings.Contains(q.Text, "not getting through") {
 		t.Errorf("quiet digest = %q, %v", q.Text, err)
 	}
 
@@ -58,5 +60,27 @@ func TestRenderDigest(t *testing.T) {
 	injected.AreaName = "Norfolk\r\nBcc: x@example.org"
 	if r, err := RenderDigest(injected); err != nil || strings.ContainsAny(r.Subject, "\r\n") {
 		t.Errorf("area with CRLF: subject %q, %v", r.Subject, err)
+	}
+}
+
+// TestDigestGolden keeps a rendered digest in testdata for review (go test -run Golden -update).
+func TestDigestGolden(t *testing.T) {
+	r, err := RenderDigest(Digest{To: []string{"lead@example.org"}, RecipientName: "Nia Lead", AreaName: "Norfolk",
+		Waitlisted: 3, OldestWaitDays: 6, Overdue: 2, ReceivedLastWeek: 11, Bouncing: 1,
+		Link: "https://referrals.example.org/areas/norfolk/worklist?token=TOKEN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, got := range map[string]string{"lead-digest.txt": "Subject: " + r.Subject + "\n\n" + r.Text, "lead-digest.html": r.HTML} {
+		path := filepath.Join("testdata", file)
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil || got != string(want) {
+			t.Errorf("%s is out of date or missing (run with -update): %v; got:\n%s", path, err, got)
+		}
 	}
 }
