@@ -21,6 +21,7 @@ import (
 	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/actions"
+	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
@@ -74,6 +75,14 @@ func run() error {
 		Now:    time.Now,
 		Budget: 8 * time.Second,
 	}
-	lambda.Start(h.Handle)
+	// The area lead's worklist (SPEC §10) shares this function: same table access, same secret.
+	leads := &lead.Handler{
+		Links:  signer,
+		Store:  dynamo.NewWorklists(db, cfg.Tables),
+		Log:    h.Log,
+		Now:    time.Now,
+		Budget: h.Budget,
+	}
+	lambda.Start(lead.Dispatch(leads.Handle, h.Handle))
 	return nil
 }
