@@ -249,32 +249,20 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, fieldError("sustained", "Select whether the job was sustained")
 		}
 		e.Type, e.Detail = EventOutcome, map[string]string{"yes": "sustained", "no": "not-sustained"}[c.Sustained]
-	case KindClose:
+	case KindClose, KindWithdraw:
+		end := endings[c.Kind]
 		switch {
-		case r.Status.holdsUnit():
-		case r.Status == StatusClosed:
+		case end.from(r.Status):
+		case r.Status == end.to:
 			return already()
 		default:
 			return refuse()
 		}
-		if !slices.Contains(CloseReasons, c.Reason) {
-			return Transition{}, fieldError(ReasonField, "Select why you are closing this referral")
+		if !slices.Contains(end.reasons, c.Reason) {
+			return Transition{}, fieldError(ReasonField, end.missing)
 		}
-		next.Status, e.Type, e.Detail = StatusClosed, EventClosed, c.Reason
-		release(&t, c)
-	case KindWithdraw:
-		switch r.Status {
-		case StatusWaitlisted, StatusAssigned, StatusContacted:
-		case StatusWithdrawn:
-			return already()
-		default:
-			return refuse()
-		}
-		if !slices.Contains(WithdrawReasons, c.Reason) {
-			return Transition{}, fieldError(ReasonField, "Select why you are withdrawing this referral")
-		}
-		// The specialist stays recorded: they are the one told not to contact the patient.
-		next.Status, e.Type, e.Detail = StatusWithdrawn, EventWithdrawn, c.Reason
+		// A withdrawn referral keeps its specialist: they are the one told not to contact the patient.
+		next.Status, e.Type, e.Detail = end.to, end.event, c.Reason
 		release(&t, c)
 	case KindReassign:
 		if !r.Status.holdsUnit() {
@@ -323,6 +311,23 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 	t.Referral.Events = append(t.Referral.Events, e)
 	t.Event = e
 	return t, nil
+}
+
+// ending is how a close or a withdraw ends a referral: from which statuses, to which, with which
+// audit event and reasons.
+type ending struct {
+	from    func(Status) bool
+	to      Status
+	event   string
+	reasons []string
+	missing string // the field error when the reason is missing or unknown
+}
+
+var endings = map[Kind]ending{
+	KindClose: {from: Status.holdsUnit, to: StatusClosed, event: EventClosed, reasons: CloseReasons,
+		missing: "Select why you are closing this referral"},
+	KindWithdraw: {from: func(s Status) bool { return s == StatusWaitlisted || s == StatusAssigned || s == StatusContacted },
+		to: StatusWithdrawn, event: EventWithdrawn, reasons: WithdrawReasons, missing: "Select why you are withdrawing this referral"},
 }
 
 // assignTo gives the referral to the least-loaded specialist with room among c.Candidates (or,
