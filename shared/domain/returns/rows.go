@@ -83,12 +83,7 @@ func Rows(facts []Fact, areas []string, from, to string) ([]Row, error) {
 	}
 	var rows []Row
 	for _, area := range areas {
-		var mine []Fact
-		for _, f := range facts {
-			if f.Area == area {
-				mine = append(mine, f)
-			}
-		}
+		mine := inArea(facts, area)
 		lv := opening(mine, from)
 		for _, m := range months {
 			row := Row{Area: area, Month: m, Flow: map[string]int{}}
@@ -96,11 +91,10 @@ func Rows(facts []Fact, areas []string, from, to string) ([]Row, error) {
 				if f.Month != m {
 					continue
 				}
+				if lv.apply(f) {
+					continue
+				}
 				switch f.Column {
-				case CaseloadDelta:
-					lv.caseload[f.Specialist] += f.Count
-				case WaitlistDelta:
-					lv.waitlist += f.Count
 				case EngagedUnemployed:
 					row.EngagedUnemployed += f.Count
 				case FirstJobStartsUnemployed:
@@ -121,6 +115,29 @@ func Rows(facts []Fact, areas []string, from, to string) ([]Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// apply adds a delta fact to the levels and reports whether f was one.
+func (lv *levels) apply(f Fact) bool {
+	switch f.Column {
+	case CaseloadDelta:
+		lv.caseload[f.Specialist] += f.Count
+	case WaitlistDelta:
+		lv.waitlist += f.Count
+	default:
+		return false
+	}
+	return true
+}
+
+func inArea(facts []Fact, area string) []Fact {
+	var mine []Fact
+	for _, f := range facts {
+		if f.Area == area {
+			mine = append(mine, f)
+		}
+	}
+	return mine
 }
 
 // opening returns the levels at the start of month from.
@@ -151,22 +168,11 @@ func opening(facts []Fact, from string) levels {
 // non-zero caseload and one WaitlistLevel. A store writes them once a month has ended, so a later
 // report starts from them instead of from every delta ever recorded.
 func Snapshot(facts []Fact, area, month string) []Fact {
-	var mine []Fact
-	for _, f := range facts {
-		if f.Area == area {
-			mine = append(mine, f)
-		}
-	}
+	mine := inArea(facts, area)
 	lv := opening(mine, month)
 	for _, f := range mine {
-		if f.Month != month {
-			continue
-		}
-		switch f.Column {
-		case CaseloadDelta:
-			lv.caseload[f.Specialist] += f.Count
-		case WaitlistDelta:
-			lv.waitlist += f.Count
+		if f.Month == month {
+			lv.apply(f)
 		}
 	}
 	out := []Fact{{Area: area, Month: month, Column: WaitlistLevel, Count: lv.waitlist}}
