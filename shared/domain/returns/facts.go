@@ -77,7 +77,7 @@ func Facts(r referral.Referral) []Fact {
 	owner := holders(r)
 	var firstMet, firstEmployer calendar.Date
 	var haveMet, haveContact, haveJob bool
-	employerIndex := -1
+	employerIndex, metIndex := -1, -1
 	for i, e := range r.Events {
 		b.index, b.seq = i, 0
 		m := Month(e.At)
@@ -111,7 +111,7 @@ func Facts(r referral.Referral) []Fact {
 			if haveMet {
 				continue
 			}
-			haveMet, firstMet = true, calendar.DateOf(e.At)
+			haveMet, firstMet, metIndex = true, calendar.DateOf(e.At), i
 			if !firstMet.After(r.MeetBy) {
 				b.add(m, MetOnTime, "", 1)
 			} else {
@@ -174,11 +174,8 @@ func Facts(r referral.Referral) []Fact {
 			}
 			b.release(m)
 			b.area = to
-			// The lifecycle may or may not record the new area's assignment as its own event; if
-			// it does, that event places the referral, otherwise the history after tells us.
-			if i+1 < len(r.Events) && (r.Events[i+1].Type == referral.EventAssigned || r.Events[i+1].Type == referral.EventWaitlisted) {
-				continue
-			}
+			// Placed by what the history says held it just after, so the facts never depend on a
+			// later event; an assignment event that follows moves it from the waiting list.
 			if owner[i] != "" {
 				b.hold(m, owner[i])
 			} else {
@@ -189,13 +186,18 @@ func Facts(r referral.Referral) []Fact {
 	if employerIndex >= 0 && haveMet {
 		days := daysBetween(firstMet, firstEmployer)
 		if days >= 0 && days <= 30 {
-			b.index, b.seq = employerIndex, 0
+			// Keyed on the first meeting, which never changes, not on the employer contact: an
+			// earlier-dated contact recorded later must replace this fact, not add a second one.
+			b.index, b.seq = metIndex, employerSeq
 			b.area = areaAt(r, employerIndex)
 			b.add(monthOfDate(firstEmployer), EmployerContactIn30Days, "", 1)
 		}
 	}
 	return b.facts
 }
+
+// employerSeq is the reserved position of the employer-contact fact among the first meeting's facts.
+const employerSeq = 9
 
 type builder struct {
 	r       referral.Referral
@@ -244,7 +246,8 @@ func (b *builder) release(m string) {
 }
 
 // holders returns, for each event, the specialist holding the referral just after it, worked
-// backwards from the referral's current specialist through the reassignments' "from". A transfer's
+// backwards from the referral's current specialist through the reassignments' "from" (nobody
+// before an assignment). A transfer's
 // Detail names areas, not specialists: before a transfer the holder is unknown, so it is recorded
 // under a placeholder unique to the referral (it can then never raise another specialist's
 // caseload; see docs/returns.md).
@@ -254,6 +257,8 @@ func holders(r referral.Referral) []string {
 	for i := len(r.Events) - 1; i >= 0; i-- {
 		out[i] = cur
 		switch e := r.Events[i]; e.Type {
+		case referral.EventAssigned:
+			cur = "" // before an assignment nobody held it (it was new, waiting or just transferred)
 		case referral.EventReassigned:
 			cur = details(e.Detail)["from"]
 		case referral.EventTransferred:
