@@ -1,7 +1,10 @@
 package template
 
 import (
+	"encoding/json"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -88,6 +91,75 @@ func TestKeyPolicyServicePrincipalsBoundToAccount(t *testing.T) {
 		}
 		if services == 0 {
 			t.Errorf("key %s: no statement for a service principal", id)
+		}
+	}
+}
+
+// TestAPIAccessLogs checks the HTTP API writes one JSON line per request to a log group of the
+// template's with retention, and that no field can carry the query string (signed-link tokens).
+func TestAPIAccessLogs(t *testing.T) {
+	tm := mustLoad(t)
+	apis := tm.ofType("AWS::Serverless::HttpApi")
+	if len(apis) == 0 {
+		t.Fatal("no HttpApi")
+	}
+	// HTTP API context variables that hold no query string.
+	allowed := []string{"$context.requestId", "$context.requestTime", "$context.httpMethod", "$context.routeKey",
+		"$context.path", "$context.status", "$context.protocol", "$context.responseLength", "$context.responseLatency",
+		"$context.integrationStatus", "$context.integrationLatency", "$context.integrationErrorMessage",
+		"$context.identity.sourceIp", "$context.error.message"}
+	vars := regexp.MustCompile(`\$context\.[A-Za-z.]+`)
+	for _, id := range apis {
+		s := at(tm.Resources[id].Properties, "AccessLogSettings")
+		group := str(at(s, "DestinationArn"))
+		lg := tm.Resources[group]
+		if lg.Type != "AWS::Logs::LogGroup" || str(lg.Properties["RetentionInDays"]) != "LogRetentionDays" {
+			t.Errorf("%s access log destination %q: want !GetAtt of a log group with RetentionInDays !Ref LogRetentionDays", id, group)
+		}
+		format, _ := at(s, "Format").(string)
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(format), &fields); err != nil {
+			t.Fatalf("%s access log Format is not a JSON object: %v", id, err)
+		}
+		used := vars.FindAllString(format, -1)
+		if !slices.Contains(used, "$context.path") && !slices.Contains(used, "$context.routeKey") {
+			t.Errorf("%s access log has neither $context.path nor $context.routeKey", id)
+		}
+		for _, v := range used {
+			if !slices.Contains(allowed, v) {
+				t.Errorf("%s access log uses %s: not known to be free of the query string", id, v)
+			}
+		}
+	}
+}
+
+// TestPermissionsBoundary checks the optional boundary reaches every role the stack makes: the
+// functions' (Globals) and each schedule's (SAM makes the scheduler a role of its own).
+func TestPermissionsBoundary(t *testing.T) {
+	tm := mustLoad(t)
+	want := map[string]any{"Fn::If": []any{"HasPermissionsBoundary", map[string]any{"Ref": "PermissionsBoundary"}, map[string]any{"Ref": "AWS::NoValue"}}}
+	if p := tm.Parameters["PermissionsBoundary"]; p == nil || str(p["Default"]) != "" {
+		t.Fatalf("parameter PermissionsBoundary = %v, want one defaulting to empty", p)
+	}
+	if cond := at(tm.Conditions, "HasPermissionsBoundary"); !reflect.DeepEqual(cond, map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "PermissionsBoundary"}, ""}}}}) {
+		t.Errorf("condition HasPermissionsBoundary = %#v", cond)
+	}
+	for _, id := range tm.ofType("AWS::Serverless::Function") {
+		if got := tm.function(id)["PermissionsBoundary"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s PermissionsBoundary = %#v, want %#v", id, got, want)
+		}
+		for name, ev := range asMap(tm.function(id)["Events"]) {
+			if typ := str(at(ev, "Type")); typ == "ScheduleV2" {
+				if got := at(ev, "Properties", "PermissionsBoundary"); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s event %s PermissionsBoundary = %#v, want %#v", id, name, got, want)
+				}
+			}
+		}
+	}
+	// Roles written out in the template would need it too; there are none today.
+	for _, id := range tm.ofType("AWS::IAM::Role") {
+		if got := tm.Resources[id].Properties["PermissionsBoundary"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("role %s PermissionsBoundary = %#v, want %#v", id, got, want)
 		}
 	}
 }

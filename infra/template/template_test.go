@@ -131,13 +131,17 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-// TestLogGroupsBelongToFunctions checks every log group is some function's, so none is orphaned
+// TestLogGroupsBelongToFunctions checks every log group is some function's (or the API's access
+// log), so none is orphaned
 // by a rename.
 func TestLogGroupsBelongToFunctions(t *testing.T) {
 	tm := mustLoad(t)
 	used := map[string]bool{}
 	for _, id := range tm.ofType("AWS::Serverless::Function") {
 		used[str(at(tm.function(id), "LoggingConfig", "LogGroup"))] = true
+	}
+	for _, id := range tm.ofType("AWS::Serverless::HttpApi") {
+		used[str(at(tm.Resources[id].Properties, "AccessLogSettings", "DestinationArn"))] = true
 	}
 	for _, id := range tm.ofType("AWS::Logs::LogGroup") {
 		if !used[id] {
