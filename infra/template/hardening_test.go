@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -160,6 +161,81 @@ func TestPermissionsBoundary(t *testing.T) {
 	for _, id := range tm.ofType("AWS::IAM::Role") {
 		if got := tm.Resources[id].Properties["PermissionsBoundary"]; !reflect.DeepEqual(got, want) {
 			t.Errorf("role %s PermissionsBoundary = %#v, want %#v", id, got, want)
+		}
+	}
+}
+
+// samconfigSections reads samconfig.toml's [section] key = "value" lines.
+func samconfigSections(tb testing.TB) map[string]map[string]string {
+	tb.Helper()
+	src, err := os.ReadFile(filepath.Join(root, "samconfig.toml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, section := map[string]map[string]string{}, ""
+	kv := regexp.MustCompile(`^(\w+)\s*=\s*"(.*)"$`)
+	for line := range strings.SplitSeq(string(src), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[]")
+			out[section] = map[string]string{}
+		} else if m := kv.FindStringSubmatch(line); m != nil && section != "" {
+			out[section][m[1]] = m[2]
+		}
+	}
+	return out
+}
+
+func overrides(s string) map[string]string {
+	out := map[string]string{}
+	for f := range strings.FieldsSeq(s) {
+		k, v, _ := strings.Cut(f, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// TestSenderRequiredAndSetPerEnvironment checks the sender parameters have no default (a deploy
+// without them fails instead of sending from example.org), a pattern, and a valid value in every
+// samconfig environment, the local ones included; and that deploys are tagged.
+func TestSenderRequiredAndSetPerEnvironment(t *testing.T) {
+	tm := mustLoad(t)
+	patterns := map[string]*regexp.Regexp{}
+	for _, name := range []string{"SenderAddress", "SenderIdentity"} {
+		p := tm.Parameters[name]
+		if _, has := p["Default"]; has {
+			t.Errorf("parameter %s has a Default %v: want none", name, p["Default"])
+		}
+		pat, _ := p["AllowedPattern"].(string)
+		re, err := regexp.Compile(pat)
+		if pat == "" || err != nil {
+			t.Fatalf("parameter %s AllowedPattern %q: %v", name, pat, err)
+		}
+		patterns[name] = re
+		for _, bad := range []string{"", "Referrals <referrals@example.nhs.uk>", "not an address"} {
+			if re.MatchString(bad) {
+				t.Errorf("%s AllowedPattern accepts %q", name, bad)
+			}
+		}
+	}
+	cfg := samconfigSections(t)
+	for _, section := range []string{"default.deploy.parameters", "dev.deploy.parameters", "prod.deploy.parameters",
+		"default.local_start_api.parameters", "default.local_start_lambda.parameters", "default.local_invoke.parameters"} {
+		o := overrides(cfg[section]["parameter_overrides"])
+		for name, re := range patterns {
+			if v := o[name]; !re.MatchString(v) || strings.Contains(v, "example.org") {
+				t.Errorf("samconfig [%s] %s = %q: want a value matching %s", section, name, v, re)
+			}
+		}
+		if addr, id := o["SenderAddress"], o["SenderIdentity"]; !strings.HasSuffix(addr, "@"+id) && addr != id {
+			t.Errorf("samconfig [%s] SenderAddress %q is not in SenderIdentity %q", section, addr, id)
+		}
+		if strings.Contains(section, "deploy") {
+			tags := overrides(cfg[section]["tags"])
+			env := overrides(cfg[section]["parameter_overrides"])["Environment"]
+			if tags["Service"] != "ipspc-referrals" || tags["Environment"] != env || tags["DataClassification"] == "" {
+				t.Errorf("samconfig [%s] tags = %v, want Service, Environment (%s) and DataClassification", section, tags, env)
+			}
 		}
 	}
 }
