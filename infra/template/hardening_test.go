@@ -239,3 +239,30 @@ func TestSenderRequiredAndSetPerEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestSamLocalEnvIsComplete checks infra/sam-local-env.json gives every function every variable
+// the template gives it (sam local passes only those), and the endpoints of every AWS service the
+// functions call, Secrets Manager's included.
+func TestSamLocalEnvIsComplete(t *testing.T) {
+	tm := mustLoad(t)
+	src, err := os.ReadFile(filepath.Join(root, "infra", "sam-local-env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(src, &env); err != nil {
+		t.Fatalf("sam-local-env.json: %v", err)
+	}
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
+		if env["Parameters"][k] == "" {
+			t.Errorf("Parameters has no %s", k)
+		}
+	}
+	for _, id := range tm.ofType("AWS::Serverless::Function") {
+		for k := range asMap(at(tm.function(id), "Environment", "Variables")) {
+			if _, ok := env[id][k]; !ok {
+				t.Errorf("%s: no %s (the template sets it)", id, k)
+			}
+		}
+	}
+}
