@@ -74,7 +74,7 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	function := a.serve(rec, r)
-	a.logger.Info("request", "method", r.Method, "path", r.URL.RequestURI(), "status", rec.status,
+	a.logger.Info("request", "method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
 		"function", function, "ms", time.Since(start).Milliseconds())
 }
 

@@ -40,10 +40,11 @@ var wantGrants = map[string]map[string][]string{
 		"StreamFailureQueue": {"sqs:SendMessage"},
 	},
 	"ActionsFunction": {
-		"ReferralsTable":                {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-		"ReferralsTable/index/Waitlist": {"dynamodb:Query"},
-		"DirectoryTable":                {"dynamodb:Query", "dynamodb:UpdateItem"},
-		"LinkSecret":                    {"secretsmanager:GetSecretValue"},
+		"ReferralsTable":                  {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+		"ReferralsTable/index/Waitlist":   {"dynamodb:Query"},
+		"ReferralsTable/index/AreaStatus": {"dynamodb:Query"},
+		"DirectoryTable":                  {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"LinkSecret":                      {"secretsmanager:GetSecretValue"},
 	},
 	"RemindersFunction": {
 		"ReferralsTable":                {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
