@@ -123,8 +123,11 @@ func TestOutOfAreaStoresNothing(t *testing.T) {
 	if n := itemsMentioning(t, p.NHS); n != 0 {
 		t.Errorf("%d items stored for an out-of-area referral", n)
 	}
-	if !strings.Contains(logs.String(), `"District":"EH1"`) {
-		t.Error("no OutOfAreaReferrals metric by district in the function output")
+	if !strings.Contains(logs.String(), `"PostcodeArea":"EH"`) {
+		t.Error("no OutOfAreaReferrals metric by postcode area in the function output")
+	}
+	if strings.Contains(logs.String(), `"EH1"`) {
+		t.Error("the postcode district reached the function output")
 	}
 }
 

@@ -208,16 +208,17 @@ func (h *Handler) countAccepted(r referral.Receipt) {
 	}
 }
 
-// countOutOfArea counts a referral from outside every area by postcode district only (SPEC §4).
+// countOutOfArea counts a referral from outside every area by postcode area letters only
+// (SPEC §4): a fixed set of values, never the district, so no typed postcode mints a new metric.
 func (h *Handler) countOutOfArea(raw string) {
 	if h.Metrics == nil {
 		return
 	}
-	district := "unknown"
+	area := postcode.OtherArea
 	if pc, err := postcode.Parse(raw); err == nil {
-		district = pc.District()
+		area = pc.Area()
 	}
-	h.Metrics.Count("OutOfAreaReferrals", 1, map[string]string{"District": district})
+	h.Metrics.Count("OutOfAreaReferrals", 1, map[string]string{"PostcodeArea": area})
 }
 
 func (h *Handler) created(ctx context.Context, html bool, receipt referral.Receipt) events.APIGatewayV2HTTPResponse {

@@ -249,19 +249,29 @@ func TestHandleCountsAcceptedReferralsByArea(t *testing.T) {
 	}
 }
 
-func TestHandleCountsOutOfAreaByDistrictOnly(t *testing.T) {
+func TestHandleCountsOutOfAreaByPostcodeAreaOnly(t *testing.T) {
 	t.Parallel()
-	m := &fakeCounter{}
-	f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) {
-		return referral.Outcome{}, &referral.Error{Code: referral.CodeOutOfArea, Message: "x"}
-	}}
-	req := loadEvent(t, "post-referral-json.json")
-	req.Body = strings.Replace(req.Body, "s1 2hh", "eh1 1yz", 1)
-	res, _ := newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), req)
-	if res.StatusCode != 422 {
-		t.Fatalf("status = %d", res.StatusCode)
+	tests := []struct{ postcode, want string }{
+		{"eh1 1yz", "EH"},
+		{"AB10 1XG", "AB"},
+		{"yy9 9zz", "other"},
 	}
-	if len(m.calls) != 1 || m.calls[0].name != "OutOfAreaReferrals" || m.calls[0].dims["District"] != "EH1" || len(m.calls[0].dims) != 1 {
-		t.Errorf("metric calls = %+v, want one OutOfAreaReferrals by District EH1", m.calls)
+	for _, tt := range tests {
+		t.Run(tt.postcode, func(t *testing.T) {
+			t.Parallel()
+			m := &fakeCounter{}
+			f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) {
+				return referral.Outcome{}, &referral.Error{Code: referral.CodeOutOfArea, Message: "x"}
+			}}
+			req := loadEvent(t, "post-referral-json.json")
+			req.Body = strings.Replace(req.Body, "s1 2hh", tt.postcode, 1)
+			res, _ := newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), req)
+			if res.StatusCode != 422 {
+				t.Fatalf("status = %d", res.StatusCode)
+			}
+			if len(m.calls) != 1 || m.calls[0].name != "OutOfAreaReferrals" || m.calls[0].dims["PostcodeArea"] != tt.want || len(m.calls[0].dims) != 1 {
+				t.Errorf("metric calls = %+v, want one OutOfAreaReferrals by PostcodeArea %s", m.calls, tt.want)
+			}
+		})
 	}
 }
