@@ -17,6 +17,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -142,6 +143,10 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var decodeErrors []referral.FieldError // wrong types, reported with the rule errors
 	if html {
 		values, err := url.ParseQuery(string(body))
+		if err == nil && !formUTF8(body, values) {
+			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: notUTF8}}}
+			return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "invalid"}
+		}
 		if err != nil {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: "The form could not be read. Try again"}}}
 			return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "invalid"}
@@ -283,6 +288,25 @@ func (h *Handler) form(page web.FormPage, status int) events.APIGatewayV2HTTPRes
 		return jsonError(http.StatusInternalServerError, "", "Something went wrong")
 	}
 	return htmlResponse(status, buf.String())
+}
+
+// formUTF8 reports whether the form body and every decoded name and value (%FF included) is UTF-8:
+// nothing is repaired to U+FFFD (SPEC §4).
+func formUTF8(body []byte, values url.Values) bool {
+	if !utf8.Valid(body) {
+		return false
+	}
+	for k, vs := range values {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // bodyMalformed reports a body-level error (field ""): the body is not a JSON object at all.

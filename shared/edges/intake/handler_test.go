@@ -123,6 +123,16 @@ func TestHandleResponses(t *testing.T) {
 			r.Body = strings.Replace(r.Body, "website=", "website=spam", 1)
 		}, wantStatus: 400, wantType: "text/html"},
 		{name: "bad idempotency key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Headers["idempotency-key"] = "has space" }, wantStatus: 400, wantBody: []string{`"field":"Idempotency-Key"`}},
+		{name: "json not UTF-8", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S\xffam", 1) },
+			wantStatus: 400, wantType: "application/json", wantBody: []string{`"field":""`, "UTF-8"}},
+		{name: "json lone surrogate", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", `S\ud800am`, 1) },
+			wantStatus: 400, wantBody: []string{`"field":""`, "surrogate"}},
+		{name: "json duplicate key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, `"consent"`, `"consent": false, "consent"`, 1) },
+			wantStatus: 400, wantBody: []string{`"field":""`, "consent twice"}},
+		{name: "form raw byte not UTF-8", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S\xffam", 1) },
+			wantStatus: 400, wantType: "text/html", wantBody: []string{"There is a problem", "UTF-8"}},
+		{name: "form escaped byte not UTF-8", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S%FFam", 1) },
+			wantStatus: 400, wantType: "text/html", wantBody: []string{"There is a problem", "UTF-8"}},
 		{name: "wrong method", event: "get-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.HTTP.Method = "DELETE" }, wantStatus: 405},
 	}
 	for _, tt := range tests {
