@@ -127,7 +127,9 @@ func TestHandleResponses(t *testing.T) {
 			wantStatus: 400, wantType: "application/json", wantBody: []string{`"field":""`, "UTF-8"}},
 		{name: "json lone surrogate", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", `S\ud800am`, 1) },
 			wantStatus: 400, wantBody: []string{`"field":""`, "surrogate"}},
-		{name: "json duplicate key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, `"consent"`, `"consent": false, "consent"`, 1) },
+		{name: "json duplicate key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body = strings.Replace(r.Body, `"consent"`, `"consent": false, "consent"`, 1)
+		},
 			wantStatus: 400, wantBody: []string{`"field":""`, "consent twice"}},
 		{name: "form raw byte not UTF-8", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S\xffam", 1) },
 			wantStatus: 400, wantType: "text/html", wantBody: []string{"There is a problem", "UTF-8"}},
