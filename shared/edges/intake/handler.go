@@ -23,11 +23,20 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/lib/postcode"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // MaxBody is the largest request body accepted (SPEC §4): 64 KiB.
 const MaxBody = 64 << 10
+
+// FormTokenTTL is how long a form token is taken after it was issued (SPEC §4): the idempotency
+// window, so a replay within it still finds the original.
+const FormTokenTTL = 24 * time.Hour
+
+// formTokenMessage is the page-level message of a form post whose token is missing, expired or
+// not the service's: the person can only check the answers and send again.
+const formTokenMessage = "The form could not be sent. It may have been open for more than a day. Check your answers and send the form again"
 
 // Submitter is what the handler needs of the domain.
 type Submitter interface {
@@ -47,6 +56,12 @@ type Handler struct {
 	// Budget caps the time a request may spend on DynamoDB, so a hung dependency becomes a 503
 	// rather than a Lambda timeout (and a 502 from API Gateway).
 	Budget time.Duration
+	// FormTokens issues the form's hidden token and checks it on a form post (signedlink RoleForm,
+	// the holder a random nonce): only a token this service issued in the last FormTokenTTL is
+	// taken, so nobody can post the form without loading it or burn someone else's key.
+	FormTokens *signedlink.Signer
+	// Now is the clock for form tokens (nil: time.Now).
+	Now func() time.Time
 	// AreaNames gives the human names of areas for the confirmation page (nil: show the id).
 	AreaNames interface {
 		Get(ctx context.Context) (map[string]string, error)
@@ -105,7 +120,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	method, p := req.RequestContext.HTTP.Method, req.RawPath
 	switch {
 	case p == "/" && (method == http.MethodGet || method == http.MethodHead):
-		return h.form(web.FormPage{Token: newToken()}, http.StatusOK), logLine{outcome: "form"}
+		return h.form(web.FormPage{Token: h.newToken()}, http.StatusOK), logLine{outcome: "form"}
 	case strings.HasPrefix(p, "/assets/") && (method == http.MethodGet || method == http.MethodHead):
 		return asset(strings.TrimPrefix(p, "/assets/"))
 	case p == "/referrals" && method == http.MethodPost:
@@ -131,11 +146,11 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	body, err := requestBody(req)
 	if err != nil {
-		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: newToken()}), logLine{outcome: "bad-body"}
+		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: h.newToken()}), logLine{outcome: "bad-body"}
 	}
 	if len(body) > MaxBody {
 		e := referral.Errorf(referral.CodeTooLarge, "The referral is too large: the limit is 64 KiB. Shorten the notes and try again")
-		return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "too-large"}
+		return h.fail(html, e, web.FormPage{Token: h.newToken()}), logLine{outcome: "too-large"}
 	}
 
 	var sub referral.Submission
@@ -145,17 +160,21 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		values, err := url.ParseQuery(string(body))
 		if err == nil && !formUTF8(body, values) {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: notUTF8}}}
-			return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "invalid"}
+			return h.fail(html, e, web.FormPage{Token: h.newToken()}), logLine{outcome: "invalid"}
 		}
 		if err != nil {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: "The form could not be read. Try again"}}}
-			return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "invalid"}
+			return h.fail(html, e, web.FormPage{Token: h.newToken()}), logLine{outcome: "invalid"}
 		}
 		var honeypot string
 		sub, key, honeypot = DecodeForm(values)
 		if honeypot != "" {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be sent", Fields: []referral.FieldError{{Field: HoneypotField, Message: "Leave the 'Leave this blank' field empty"}}}
-			return h.fail(html, e, web.FormPage{Values: sub, Token: newToken()}), logLine{outcome: "honeypot"}
+			return h.fail(html, e, web.FormPage{Values: sub, Token: h.newToken()}), logLine{outcome: "honeypot"}
+		}
+		if !h.formTokenValid(key) {
+			e := referral.Errorf(referral.CodeInvalid, formTokenMessage)
+			return h.fail(html, e, web.FormPage{Values: sub, Token: h.newToken()}), logLine{outcome: "form-token"}
 		}
 	} else {
 		key = header(req, "idempotency-key")
@@ -167,7 +186,7 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 	}
 	if err := checkKey(key); err != nil {
-		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), logLine{outcome: "invalid"}
+		return h.fail(html, err, web.FormPage{Values: sub, Token: h.newToken()}), logLine{outcome: "invalid"}
 	}
 
 	if h.Budget > 0 {
@@ -188,7 +207,7 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		if code := referral.ErrorCode(err); code == referral.CodeUnavailable || code == referral.CodeInternal {
 			line.err = err
 		}
-		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), line
+		return h.fail(html, err, web.FormPage{Values: sub, Token: h.newToken()}), line
 	}
 	line := logLine{outcome: string(out.Receipt.Status), referralID: out.Receipt.ReferralID, area: out.Receipt.Area}
 	if out.Replayed {
@@ -404,9 +423,29 @@ func withSecurityHeaders(h map[string]string) map[string]string {
 	return h
 }
 
-// newToken returns a fresh form idempotency token: 128 random bits.
-func newToken() string {
+// newToken issues a fresh form token: a signed RoleForm claim whose holder is a 128-bit random
+// nonce, valid for FormTokenTTL. Without a signer it issues none (and no form post is taken).
+func (h *Handler) newToken() string {
+	if h.FormTokens == nil {
+		return ""
+	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return h.FormTokens.Issue(signedlink.Claim{Role: signedlink.RoleForm, Holder: base64.RawURLEncoding.EncodeToString(b)}, h.now().Add(FormTokenTTL))
+}
+
+// formTokenValid reports whether token is a form token this service issued and still valid.
+func (h *Handler) formTokenValid(token string) bool {
+	if h.FormTokens == nil {
+		return false
+	}
+	_, _, err := h.FormTokens.Check(signedlink.RoleForm, "", "", token, h.now())
+	return err == nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
