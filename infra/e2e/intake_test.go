@@ -162,11 +162,43 @@ func TestIdempotency(t *testing.T) {
 	}
 }
 
+// TestFormTokenMustBeIssued: a form post with no token, a made-up one or one signed elsewhere gets
+// the form again (400, values kept, a fresh token) and stores nothing (SPEC §4).
+func TestFormTokenMustBeIssued(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	for _, token := range []string{"", "anything", "AgAAAABnZ2dnbm9uY2UAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		p := newPatient(t)
+		res := do(t, http.MethodPost, "/referrals", "application/x-www-form-urlencoded", p.form("ZE3 1AA", token).Encode(), nil)
+		if res.Status != 400 || !strings.Contains(res.Body, "send the form again") || !strings.Contains(res.Body, `value="`+p.FamilyName+`"`) {
+			t.Errorf("token %q: status %d: %.300s", token, res.Status, res.Body)
+		}
+		if !regexp.MustCompile(`name="idempotencyToken" value="[^"]{40,}"`).MatchString(res.Body) {
+			t.Errorf("token %q: no fresh signed token in the form again", token)
+		}
+		// The post was answered synchronously: anything it wrote is already in the table.
+		if n := itemsMentioning(t, p.NHS); n != 0 {
+			t.Errorf("token %q: %d items stored", token, n)
+		}
+	}
+}
+
+// formToken loads the form as a browser would and returns the hidden token the service issued.
+func formToken(t *testing.T) string {
+	t.Helper()
+	res := do(t, http.MethodGet, "/", "", "", nil)
+	m := regexp.MustCompile(`name="idempotencyToken" value="([^"]+)"`).FindStringSubmatch(res.Body)
+	if res.Status != 200 || m == nil {
+		t.Fatalf("GET / = %d without a form token", res.Status)
+	}
+	return m[1]
+}
+
 func TestFormSubmission(t *testing.T) {
 	requireStack(t)
 	t.Parallel()
 	p := newPatient(t)
-	token := "form-" + randomHex(t, 8)
+	token := formToken(t)
 
 	// Errors: the form comes back with a summary, the values kept and a fresh token.
 	bad := p.form("ZE3 1AA", token)
