@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"net"
@@ -119,8 +120,15 @@ func StartDynamoDBLocal(ctx context.Context, opts EmulatorOptions) (*Process, er
 	}
 	// -sharedDb: one set of tables whatever the caller's credentials and region, so an aws CLI
 	// with a developer's own profile sees the same tables as the functions.
-	args := []string{"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar,
-		"-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry"}
+	// DynamoDB Local has no bind-address flag and listens on every interface; a small launcher
+	// (Java's single-file source mode, JDK 17) binds its Jetty connector to opts.Host instead.
+	launcher, err := writeLauncher()
+	if err != nil {
+		return nil, fmt.Errorf("DynamoDB Local: %w", err)
+	}
+	lib := filepath.Join(dir, "DynamoDBLocal_lib")
+	args := []string{"-Djava.library.path=" + lib, "-cp", jar + string(os.PathListSeparator) + filepath.Join(lib, "*"),
+		launcher, opts.Host, "-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry"}
 	if opts.DBPath != "" {
 		if err := os.MkdirAll(opts.DBPath, 0o755); err != nil {
 			return nil, fmt.Errorf("DynamoDB Local: -dbPath: %w", err)
@@ -144,6 +152,19 @@ func StartDynamoDBLocal(ctx context.Context, opts EmulatorOptions) (*Process, er
 		return err
 	}
 	return startProcess(ctx, "DynamoDB", cmd, url, port, opts, ready)
+}
+
+//go:embed LoopbackDynamoDBLocal.java
+var loopbackLauncher []byte
+
+// writeLauncher writes the bind-address launcher where java can compile and run it.
+func writeLauncher() (string, error) {
+	dir, err := os.MkdirTemp("", "dynamodb-local-")
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "LoopbackDynamoDBLocal.java")
+	return p, os.WriteFile(p, loopbackLauncher, 0o644)
 }
 
 // StartSES starts aws-ses-v2-local and waits until GET /store answers.
