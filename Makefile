@@ -21,7 +21,7 @@ VENV_STAMP := $(VENV)/.installed
 # sam build's go1.x builder honours these: static, stripped arm64 binaries without the RPC shim.
 SAM_BUILD_ENV := CGO_ENABLED=0 GOFLAGS='-tags=lambda.norpc -trimpath "-ldflags=-s -w"'
 
-.PHONY: help local test test-unit deps tools-check go-deps node-deps venv browser-deps lint sam-build fmt vet clean
+.PHONY: help local test test-unit deps tools-check go-deps node-deps venv browser-deps lint api-check sam-build fmt vet clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ test: deps venv browser-deps ## Run every test: lint, sam build, unit, store, en
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(MAKE) --no-print-directory lint sam-build
 	DYNAMODB_PORT=$(TEST_DYNAMODB_PORT) SES_PORT=$(TEST_SES_PORT) \
-		$(GO) run ./infra/cmd/local -emulators-only -- $(GO) test -count=1 -timeout 12m ./...
+		$(GO) run ./infra/cmd/local -emulators-only -- env IPSPC_MAKE_TEST=1 $(GO) test -count=1 -timeout 12m ./...
 
 test-unit: go-deps ## Run only the tests that need no emulator (store and end-to-end tests skip)
 	$(GO) test -count=1 ./...
@@ -65,7 +65,7 @@ $(NODE_STAMP): package.json package-lock.json
 venv: $(VENV_STAMP)
 $(VENV_STAMP): requirements-dev.txt
 	@command -v python3 >/dev/null || { echo "Python 3 is missing: apt-get install -y python3 python3-venv"; exit 1; }
-	@echo "Installing the SAM CLI and cfn-lint into $(VENV) (about a minute, once)…"
+	@echo "Installing the SAM CLI, cfn-lint, openapi-spec-validator and schemathesis into $(VENV) (about a minute, once)…"
 	@python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install -y python3-venv"; exit 1; }
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
@@ -78,8 +78,13 @@ browser-deps:
 			apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "Chromium is missing: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; }
 
-lint: venv ## Lint template.yaml with cfn-lint
+lint: venv ## Lint template.yaml (cfn-lint) and docs/openapi.yaml (openapi-spec-validator)
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/openapi-spec-validator docs/openapi.yaml
+
+api-check: deps venv ## Check the intake against docs/openapi.yaml with schemathesis (fixed seed; part of make test)
+	DYNAMODB_PORT=$(TEST_DYNAMODB_PORT) SES_PORT=$(TEST_SES_PORT) \
+		$(GO) run ./infra/cmd/local -emulators-only -- env IPSPC_MAKE_TEST=1 $(GO) test -count=1 -v ./infra/apicheck
 
 sam-build: venv ## sam build: arm64 bootstrap binaries for every function, as deployed
 	@mkdir -p .local

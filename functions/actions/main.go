@@ -13,14 +13,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/actions"
+	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
@@ -38,7 +39,7 @@ func run() error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
@@ -74,6 +75,14 @@ func run() error {
 		Now:    time.Now,
 		Budget: 8 * time.Second,
 	}
-	lambda.Start(h.Handle)
+	// The area lead's worklist (SPEC §10) shares this function: same table access, same secret.
+	leads := &lead.Handler{
+		Links:  signer,
+		Store:  dynamo.NewWorklists(db, cfg.Tables),
+		Log:    h.Log,
+		Now:    time.Now,
+		Budget: h.Budget,
+	}
+	lambda.Start(lead.Dispatch(leads.Handle, h.Handle))
 	return nil
 }

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,9 +13,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/edges/bounce"
 	"github.com/ipspc/referrals/shared/lib/metrics"
@@ -35,7 +34,7 @@ func run() error {
 	if table == "" {
 		return fmt.Errorf("configuration: %w", errors.New("DIRECTORY_TABLE is not set"))
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}

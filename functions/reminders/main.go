@@ -11,11 +11,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/adapters/ses"
@@ -37,7 +37,7 @@ func run() error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
@@ -50,7 +50,7 @@ func run() error {
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
 		People:   dynamo.NewDirectory(db, cfg.DirectoryTable),
-		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg), cfg.Sender, cfg.ConfigurationSet),
+		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg, ses.NoResend), cfg.Sender, cfg.ConfigurationSet),
 		Links:    signer,
 		BaseURL:  cfg.BaseURL,
 		LinkTTL:  cfg.LinkTTL,

@@ -24,6 +24,7 @@ import (
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -55,6 +56,8 @@ type referralTemplate struct {
 type stubLinks struct{}
 
 func (stubLinks) Sign(string, string, time.Time) string { return "token" }
+
+func (stubLinks) Issue(signedlink.Claim, time.Time) string { return "token" }
 
 type discardMailer struct{}
 

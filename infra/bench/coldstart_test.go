@@ -46,7 +46,8 @@ type sizeResult struct {
 	// DynamoDB-only functions (testdata/sizeprobe), arm64 as deployed: with the SDK's default
 	// config loading, and with an aws.Config built from the environment.
 	DefaultConfigArm64, StaticConfigArm64 int64
-	Assets                                int64 // the form's embedded assets (shared/render/web/assets)
+	Assets                                int64            // the form's embedded assets (shared/render/web/assets)
+	Functions                             map[string]int64 // every function, arm64 as deployed, by directory
 }
 
 func median(d []time.Duration) time.Duration {
@@ -95,10 +96,11 @@ func measureColdStarts(t *testing.T, root string) (coldResult, sizeResult) {
 		IntakeHost: fileSize(t, filepath.Join(intakeDir, "IntakeFunction", "bootstrap")),
 	}
 	sizes.HelloArm64 = buildArm64(t, root, "./infra/bench/testdata/hello")
-	sizes.IntakeArm64 = buildArm64(t, root, "./functions/intake")
+	sizes.Functions = buildDeployed(t, root)
+	sizes.IntakeArm64 = sizes.Functions["intake"]
 	sizes.DefaultConfigArm64 = buildArm64(t, root, "./infra/bench/testdata/sizeprobe/defaultconfig")
 	sizes.StaticConfigArm64 = buildArm64(t, root, "./infra/bench/testdata/sizeprobe/staticconfig")
-	sizes.Assets = dirSize(t, filepath.Join(root, "shared", "web", "assets"))
+	sizes.Assets = dirSize(t, filepath.Join(root, "shared", "render", "web", "assets"))
 	t.Logf("cold start: hello %v, intake %v", r.Hello, r.Intake)
 	return r, sizes
 }

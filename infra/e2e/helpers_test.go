@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -243,15 +244,15 @@ func emails(t *testing.T, referralID string) []sentEmail {
 	return out
 }
 
-// waitForEmails polls until at least n emails about referralID have arrived, then waits a little
-// longer to catch any duplicate, and returns them.
+// waitForEmails polls until at least n emails about referralID have arrived, then waits for the
+// referrals stream to catch up (a duplicate would have been sent by then), and returns them.
 func waitForEmails(t *testing.T, referralID string, n int, within time.Duration) []sentEmail {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		got := emails(t, referralID)
 		if len(got) >= n {
-			time.Sleep(1500 * time.Millisecond) // a duplicate would arrive in this time
+			streamsCaughtUp(t)
 			return emails(t, referralID)
 		}
 		if time.Now().After(deadline) {
@@ -261,10 +262,34 @@ func waitForEmails(t *testing.T, referralID string, n int, within time.Duration)
 	}
 }
 
+// streamsCaughtUp returns once every referrals-table record written so far has been handled by the
+// notifier: whatever email it was going to send about them has been sent. Tests prove that an
+// email was not sent (twice) with it, instead of sleeping.
+func streamsCaughtUp(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := stack.StreamsCaughtUp(ctx, "ReferralsTable"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func subjects(es []sentEmail) []string {
 	var out []string
 	for _, e := range es {
 		out = append(out, e.Subject)
 	}
 	return out
+}
+
+// waitUntil polls cond until it holds, failing the test after within.
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

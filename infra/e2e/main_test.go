@@ -137,11 +137,14 @@ func (b *syncBuf) tail(n int) string {
 
 // proxy is a TCP proxy that can refuse connections, to take SES away the way an outage does.
 type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]bool
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	down    bool
+	refused int // connections refused while down
+	conns   map[net.Conn]bool
+	hold    time.Duration // while set, new connections wait this long unanswered, then go through
+	held    int           // connections held
 }
 
 func startProxy(targetURL string) (*proxy, error) {
@@ -172,6 +175,27 @@ func (p *proxy) SetDown(down bool) {
 	}
 }
 
+// SetHold makes new connections wait d unanswered before they are forwarded (a slow SES: the
+// request may still be delivered after the caller gave up); 0 ends it. Open connections are cut,
+// so a kept-alive one does not slip past.
+func (p *proxy) SetHold(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hold = d
+	if d > 0 {
+		for c := range p.conns {
+			_ = c.Close()
+		}
+	}
+}
+
+// Held counts the connections held so far.
+func (p *proxy) Held() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held
+}
+
 func (p *proxy) serve() {
 	for {
 		c, err := p.ln.Accept()
@@ -179,12 +203,22 @@ func (p *proxy) serve() {
 			return
 		}
 		p.mu.Lock()
-		down := p.down
-		if !down {
+		down, hold := p.down, p.hold
+		switch {
+		case hold > 0:
+			p.held++
+		case !down:
 			p.conns[c] = true
 		}
 		p.mu.Unlock()
+		if hold > 0 {
+			go p.holdThenForward(c, hold)
+			continue
+		}
 		if down {
+			p.mu.Lock()
+			p.refused++
+			p.mu.Unlock()
 			_ = c.Close()
 			continue
 		}
@@ -208,6 +242,32 @@ func (p *proxy) pipe(c net.Conn) {
 	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 	<-done
+}
+
+// holdThenForward forwards what the client wrote after hold, even if the client has given up
+// by then, and waits for the answer (which goes nowhere), as a slow network would.
+func (p *proxy) holdThenForward(c net.Conn, hold time.Duration) {
+	defer c.Close()
+	time.Sleep(hold)
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() { _, _ = io.Copy(up, c) }()
+	answered := make(chan struct{})
+	go func() { _, _ = io.Copy(c, up); close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(15 * time.Second):
+	}
+}
+
+// Refused counts the connections refused while down: proof that a client tried during an outage.
+func (p *proxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
 }
 
 func (p *proxy) Close() { _ = p.ln.Close(); p.SetDown(true) }

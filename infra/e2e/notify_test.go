@@ -28,9 +28,12 @@ const (
 	kindAcknowledgement = "acknowledgement"
 	kindAssignment      = "assignment"
 	kindWaitlisted      = "waitlisted"
+	kindStartedSupport  = "started-support"
+	kindClosed          = "closed"
+	kindWithdrawn       = "withdrawn"
 )
 
-// emailKindOf tells an email's kind from its subject; "" when it is none of the intake kinds.
+// emailKindOf tells an email's kind from its subject; "" when it is none of the kinds.
 func emailKindOf(subject string) string {
 	switch {
 	case strings.HasPrefix(subject, "New referral "):
@@ -39,6 +42,12 @@ func emailKindOf(subject string) string {
 		return kindAcknowledgement
 	case strings.HasPrefix(subject, "Referral ") && strings.HasSuffix(subject, " is on the waiting list"):
 		return kindWaitlisted
+	case strings.HasPrefix(subject, "Referral ") && strings.HasSuffix(subject, ": support has started"):
+		return kindStartedSupport
+	case strings.HasPrefix(subject, "Referral ") && strings.HasSuffix(subject, " has been closed"):
+		return kindClosed
+	case strings.HasSuffix(subject, " withdrawn"):
+		return kindWithdrawn
 	}
 	return ""
 }
@@ -183,7 +192,7 @@ func replayTwiceSendsNothing(t *testing.T, referralID string, before []sentEmail
 	for i := range 2 {
 		replayStreamRecord(t, referralID, fmt.Sprintf("9%019d", i+1))
 	}
-	time.Sleep(2 * time.Second) // a duplicate sent asynchronously would arrive in this time
+	streamsCaughtUp(t) // anything the replays set off has happened by now
 	if after := emails(t, referralID); !slices.Equal(messageIDs(after), messageIDs(before)) {
 		t.Errorf("%s: after two replays of its stream record: %q, want only the first %q", referralID, subjects(after), subjects(before))
 	}
@@ -416,6 +425,7 @@ func TestEmailsSurviveAnSESOutage(t *testing.T) {
 	t.Cleanup(func() { sesProxy.SetDown(false) })
 	patients := make([]patient, 3)
 	receipts := make([]receipt, 3)
+	refusedBefore := sesProxy.Refused()
 	for i := range patients {
 		patients[i] = newPatient(t)
 		start := time.Now()
@@ -427,7 +437,8 @@ func TestEmailsSurviveAnSESOutage(t *testing.T) {
 			t.Errorf("referral %d = %+v, want assigned", i, receipts[i])
 		}
 	}
-	time.Sleep(3 * time.Second)
+	// The notifier has tried (and failed) at least once for each referral before we look.
+	waitUntil(t, time.Minute, "the notifier to try SES during the outage", func() bool { return sesProxy.Refused() >= refusedBefore+len(receipts) })
 	for _, r := range receipts {
 		if got := emails(t, r.ReferralID); len(got) != 0 {
 			t.Errorf("%s: %q sent while SES was down", r.ReferralID, subjects(got))
@@ -472,4 +483,50 @@ func notificationRecords(t *testing.T, referralID string) int {
 		}
 	}
 	return n
+}
+
+// TestEmailsSurviveASlowSES holds every connection to SES 40 s unanswered, then forwards it (the
+// email is delivered after the sender gave up): every email arrives, each exactly once. A send
+// whose outcome is unknown keeps its claim for 15 minutes and the SDK does not retry it, so
+// neither the stream's retries nor the SDK's send it again. Not parallel: it slows every email.
+func TestEmailsSurviveASlowSES(t *testing.T) {
+	requireStack(t)
+	settle := submitReferral(t, newPatient(t), "ZE3 7AB")
+	waitForEmails(t, settle.ReferralID, 2, 30*time.Second)
+
+	const hold = 40 * time.Second
+	sesProxy.SetHold(hold)
+	t.Cleanup(func() { sesProxy.SetHold(0) })
+	heldBefore := sesProxy.Held()
+	patients := make([]patient, 3)
+	receipts := make([]receipt, 3)
+	for i := range patients {
+		patients[i] = newPatient(t)
+		receipts[i] = submitReferral(t, patients[i], "ZE3 7AB")
+	}
+	// Every email has gone to the slow SES once: 2 per referral.
+	waitUntil(t, time.Minute, "the notifier to reach the slow SES", func() bool { return sesProxy.Held() >= heldBefore+2*len(receipts) })
+	sesProxy.SetHold(0)
+	start := time.Now()
+	for i, r := range receipts {
+		got := waitForEmails(t, r.ReferralID, 2, 4*time.Minute-time.Since(start))
+		wantEmails(t, r.ReferralID, got, map[string]string{
+			kindAcknowledgement: patients[i].ReferrerEmail,
+			kindAssignment:      readReferral(t, r.ReferralID).SpecialistID + "@example.org",
+		})
+	}
+	// waitForEmails waited for the stream to catch up: its retries of these records have all
+	// been answered "claim held". A marker referral's emails come after anything they set off.
+	marker := submitReferral(t, newPatient(t), "ZE3 7AB")
+	waitForEmails(t, marker.ReferralID, 2, time.Minute)
+	total := 0
+	for _, r := range receipts {
+		got := emails(t, r.ReferralID)
+		total += len(got)
+		if len(got) != 2 {
+			t.Errorf("%s: %d emails %q after the slow SES, want 2", r.ReferralID, len(got), subjects(got))
+		}
+	}
+	t.Logf("slow SES (held %s): %d connections held, %d emails for %d referrals (want %d), %s after the hold ended",
+		hold, sesProxy.Held()-heldBefore, total, len(receipts), 2*len(receipts), time.Since(start).Round(time.Second))
 }

@@ -70,6 +70,7 @@ type functionPool struct {
 	closed  bool
 	idle    []*worker // most recently used last: it is taken first, as warm as can be
 	workers map[*worker]struct{}
+	retired map[*worker]bool // busy workers to stop when they finish (recycle)
 	stats   FunctionStats
 	running int
 }
@@ -257,14 +258,44 @@ func (p *functionPool) checkout() (*worker, bool, error) {
 	return w, true, nil
 }
 
-// checkin makes w available again.
+// checkin makes w available again, unless it was retired while busy.
 func (p *functionPool) checkin(w *worker) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if _, ok := p.workers[w]; !ok {
+		p.mu.Unlock()
+		return
+	}
+	if p.retired[w] {
+		delete(p.retired, w)
+		delete(p.workers, w)
+		p.mu.Unlock()
+		w.kill()
 		return
 	}
 	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+}
+
+// recycle retires every worker, as updating a Lambda function's configuration does: idle ones
+// stop now, busy ones when they finish; the next invocations start fresh workers.
+func (p *functionPool) recycle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	if p.retired == nil {
+		p.retired = map[*worker]bool{}
+	}
+	for w := range p.workers {
+		p.retired[w] = true
+	}
+	for _, w := range idle {
+		delete(p.workers, w)
+		delete(p.retired, w)
+	}
+	p.mu.Unlock()
+	for _, w := range idle {
+		w.kill()
+	}
 }
 
 // discard kills w and forgets it.

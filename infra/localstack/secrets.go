@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -23,17 +24,18 @@ func (s *Stack) startSecrets() error {
 	if len(s.tmpl.Secrets) == 0 || os.Getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER") != "" {
 		return nil
 	}
-	sm := secretsManager{values: map[string]secretValue{}}
+	sm := &secretsManager{values: map[string]*secretValue{}}
 	for _, sec := range s.tmpl.Secrets {
 		value, ok := s.cfg.Secrets[sec.LogicalID]
 		if !ok {
 			value = randomSecret()
 		}
-		v := secretValue{Secret: sec, value: value}
+		v := &secretValue{Secret: sec, value: value}
 		for _, id := range []string{sec.ARN, sec.Name, sec.LogicalID} {
 			sm.values[id] = v
 		}
 	}
+	s.secrets = sm
 	ln, err := listen("127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("secrets manager: %w", err)
@@ -44,36 +46,95 @@ func (s *Stack) startSecrets() error {
 	return nil
 }
 
+// secretValue is a secret's current version and, after a rotation, its previous one.
 type secretValue struct {
 	Secret
-	value string
+	value, previous string
+	version         int // the current version's number: VersionId "local-<n>"
 }
 
-// secretsManager speaks the Secrets Manager JSON protocol for GetSecretValue only.
+// secretsManager speaks the Secrets Manager JSON protocol for GetSecretValue (with the
+// AWSCURRENT and AWSPREVIOUS stages) and PutSecretValue (which rotates: the new value becomes
+// AWSCURRENT, the old one AWSPREVIOUS), as a rotation leaves a real secret.
 type secretsManager struct {
-	values map[string]secretValue
+	mu     sync.Mutex
+	values map[string]*secretValue // by ARN, name and logical id
 }
 
-func (sm secretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// rotate makes value the secret's current version and the current one its previous.
+func (sm *secretsManager) rotate(id, value string) (*secretValue, bool) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	v, ok := sm.values[id]
+	if ok {
+		v.previous, v.value = v.value, value
+		v.version++
+	}
+	return v, ok
+}
+
+func (sm *secretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
-		awsJSONError(w, http.StatusBadRequest, "UnknownOperationException", "only GetSecretValue is emulated locally")
+	target := r.Header.Get("X-Amz-Target")
+	if r.Method != http.MethodPost || target != "secretsmanager.GetSecretValue" && target != "secretsmanager.PutSecretValue" {
+		awsJSONError(w, http.StatusBadRequest, "UnknownOperationException", "only GetSecretValue and PutSecretValue are emulated locally")
 		return
 	}
-	var in struct{ SecretId string }
+	var in struct{ SecretId, VersionStage, SecretString string }
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
 		awsJSONError(w, http.StatusBadRequest, "InvalidRequestException", "body is not JSON")
 		return
 	}
+	if target == "secretsmanager.PutSecretValue" {
+		v, ok := sm.rotate(in.SecretId, in.SecretString)
+		if !ok {
+			awsJSONError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": v.ARN, "Name": v.Name, "VersionId": fmt.Sprintf("local-%d", v.version), "VersionStages": []string{"AWSCURRENT"}})
+		return
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
 	v, ok := sm.values[in.SecretId]
 	if !ok {
 		awsJSONError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 		return
 	}
+	value, version := v.value, v.version
+	switch in.VersionStage {
+	case "", "AWSCURRENT":
+		in.VersionStage = "AWSCURRENT"
+	case "AWSPREVIOUS":
+		if v.previous == "" {
+			awsJSONError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS")
+			return
+		}
+		value, version = v.previous, v.version-1
+	default:
+		awsJSONError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: "+in.VersionStage)
+		return
+	}
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"ARN": v.ARN, "Name": v.Name, "SecretString": v.value, "VersionId": "local",
-		"VersionStages": []string{"AWSCURRENT"}, "CreatedDate": 0,
+		"ARN": v.ARN, "Name": v.Name, "SecretString": value, "VersionId": fmt.Sprintf("local-%d", version),
+		"VersionStages": []string{in.VersionStage}, "CreatedDate": 0,
 	})
+}
+
+// RotateSecret rotates the template secret logicalID to value (its current version becomes
+// AWSPREVIOUS) and recycles every function's warm workers, so each reads the secret again at
+// its next start: the runbook's rotation, done locally.
+func (s *Stack) RotateSecret(logicalID, value string) error {
+	if s.secrets == nil {
+		return fmt.Errorf("rotate %s: the local Secrets Manager is not running", logicalID)
+	}
+	if _, ok := s.secrets.rotate(logicalID, value); !ok {
+		return fmt.Errorf("rotate %s: no such secret in the template", logicalID)
+	}
+	for _, p := range s.pools {
+		p.recycle()
+	}
+	return nil
 }
 
 func awsJSONError(w http.ResponseWriter, status int, typ, msg string) {

@@ -16,7 +16,7 @@ import (
 func TestSecretsManagerAnswersTheSDK(t *testing.T) {
 	t.Parallel()
 	sec := Secret{LogicalID: "LinkSecret", ARN: "arn:aws:secretsmanager:eu-west-2:123456789012:secret:LinkSecret", Name: "LinkSecret"}
-	sm := secretsManager{values: map[string]secretValue{sec.ARN: {Secret: sec, value: "s3cret-value"}}}
+	sm := &secretsManager{values: map[string]*secretValue{sec.ARN: {Secret: sec, value: "s3cret-value"}}}
 	srv := httptest.NewServer(sm)
 	defer srv.Close()
 	client := secretsmanager.New(secretsmanager.Options{
@@ -46,5 +46,45 @@ func TestSecretsManagerAnswersTheSDK(t *testing.T) {
 	}
 	if a, b := randomSecret(), randomSecret(); len(a) != 64 || a == b {
 		t.Errorf("randomSecret gave %q and %q", a, b)
+	}
+}
+
+// TestSecretsManagerRotates: before a rotation there is no AWSPREVIOUS; PutSecretValue makes the
+// new value AWSCURRENT and the old one AWSPREVIOUS, as Secrets Manager's rotation does.
+func TestSecretsManagerRotates(t *testing.T) {
+	t.Parallel()
+	sec := Secret{LogicalID: "LinkSecret", ARN: "arn:aws:secretsmanager:eu-west-2:123456789012:secret:LinkSecret", Name: "LinkSecret"}
+	v := &secretValue{Secret: sec, value: "first"}
+	sm := &secretsManager{values: map[string]*secretValue{sec.ARN: v, sec.LogicalID: v}}
+	srv := httptest.NewServer(sm)
+	defer srv.Close()
+	client := secretsmanager.New(secretsmanager.Options{
+		Region: "eu-west-2", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(LocalAccessKey, LocalSecretKey, ""),
+	})
+	get := func(stage string) (string, error) {
+		out, err := client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(sec.ARN), VersionStage: aws.String(stage)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.SecretString), nil
+	}
+	var nf *smtypes.ResourceNotFoundException
+	if _, err := get("AWSPREVIOUS"); !errors.As(err, &nf) {
+		t.Errorf("AWSPREVIOUS before a rotation: err = %v, want ResourceNotFoundException", err)
+	}
+	if _, err := client.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(sec.ARN), SecretString: aws.String("second")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sm.rotate("LinkSecret", "third"); !ok {
+		t.Fatal("rotate by logical id failed")
+	}
+	for stage, want := range map[string]string{"AWSCURRENT": "third", "AWSPREVIOUS": "second"} {
+		if got, err := get(stage); got != want || err != nil {
+			t.Errorf("%s = %q, %v; want %q", stage, got, err, want)
+		}
+	}
+	if _, err := get("AWSPENDING"); !errors.As(err, &nf) {
+		t.Errorf("AWSPENDING: err = %v, want ResourceNotFoundException", err)
 	}
 }

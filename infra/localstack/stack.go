@@ -111,12 +111,14 @@ type Stack struct {
 	// A local Secrets Manager (GetSecretValue only) for the template's secrets.
 	secretsSrv *http.Server
 	secretsURL string
+	secrets    *secretsManager
 
 	buildDir       string
 	removeBuildDir bool
 
 	stopTriggers context.CancelFunc
-	bg           sync.WaitGroup // triggers and asynchronous invocations
+	pollers      []*StreamPoller // the template's stream triggers (StreamsCaughtUp)
+	bg           sync.WaitGroup  // triggers and asynchronous invocations
 	closeOnce    sync.Once
 	closeErr     error
 }

@@ -59,6 +59,8 @@ type StreamPoller struct {
 	Logger       *slog.Logger
 	// OnDiscard, when set, is told about batches given up on (Lambda's on-failure destination).
 	OnDiscard func(records []events.DynamoDBEventRecord, reason string)
+
+	marks markers // Stack.StreamsCaughtUp's markers
 }
 
 func (p *StreamPoller) String() string {
@@ -217,6 +219,9 @@ func (p *StreamPoller) pollShard(ctx context.Context, target Invoker, streamARN,
 			checkpoint = aws.ToString(out.Records[n-1].Dynamodb.SequenceNumber)
 		}
 		for _, r := range out.Records {
+			if p.marks.marker(r) {
+				continue
+			}
 			rec := toEventRecord(r, p.Region, streamARN)
 			if matchAny(filters, rec) {
 				if len(pending) == 0 {
@@ -235,6 +240,9 @@ func (p *StreamPoller) pollShard(ctx context.Context, target Invoker, streamARN,
 		if len(pending) > 0 && (iterator == nil || time.Since(windowStart) >= p.Event.BatchWindow) {
 			p.deliver(ctx, target, pending)
 			pending = nil
+		}
+		if len(pending) == 0 {
+			p.marks.delivered()
 		}
 		if len(out.Records) == 0 {
 			sleep(ctx, interval)

@@ -149,8 +149,8 @@ func TestStreamPollerBatchItemFailures(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- p.Run(ctx, fake) }()
 			waitFor(t, 10*time.Second, fmt.Sprintf("%d batches", len(tt.want)), func() bool { return len(fake.seen()) >= len(tt.want) })
-			// Let a wrong extra retry show up before judging.
-			time.Sleep(300 * time.Millisecond)
+			// A wrong extra retry would come before the poller reads a marker written now.
+			awaitMarker(t, client, table, p)
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatalf("Run: %v", err)
@@ -159,6 +159,75 @@ func TestStreamPollerBatchItemFailures(t *testing.T) {
 				t.Errorf("batches = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// awaitMarker writes a barrier marker to table and waits until p has read it with everything
+// before it delivered.
+func awaitMarker(t *testing.T, client *dynamodb.Client, table string, p *StreamPoller) {
+	t.Helper()
+	waitReleased(t, putMarker(t, client, table, p))
+}
+
+func putMarker(t *testing.T, client *dynamodb.Client, table string, p *StreamPoller) <-chan struct{} {
+	t.Helper()
+	pk := barrierPrefix + t.Name()
+	released := p.marks.await(pk)
+	_, err := client.PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return released
+}
+
+func waitReleased(t *testing.T, released <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-released:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the poller never read the marker")
+	}
+}
+
+// TestStreamMarkerFollowsDelivery checks the barrier behind Stack.StreamsCaughtUp: a marker is
+// released only after every record before it was delivered (a slow function included), and is
+// never delivered itself.
+func TestStreamMarkerFollowsDelivery(t *testing.T) {
+	client, table, tmpl, endpoint := streamTable(t, 6)
+	ev := tmpl.Function("StreamFunction").Streams[0]
+	ev.BatchSize = 4 // the marker is read in the same page as the last records, before they are delivered
+	var mu sync.Mutex
+	var delivered []string // records whose invocation has finished
+	fake := &fakeInvoker{respond: func(_ int, ev events.DynamoDBEvent) ([]byte, *FunctionError) {
+		time.Sleep(50 * time.Millisecond) // a slow function: the marker must wait for it to finish
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range ev.Records {
+			delivered = append(delivered, r.Change.Keys["pk"].String())
+		}
+		return nil, nil
+	}}
+	p := &StreamPoller{
+		Event: ev, TableName: table, Tables: client, Streams: StreamsClient(endpoint, ""),
+		Region: DefaultRegion, MaxRetries: 3, PollInterval: 20 * time.Millisecond,
+	}
+	released := putMarker(t, client, table, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, fake) }()
+	waitReleased(t, released)
+	mu.Lock()
+	got := slices.Clone(delivered)
+	mu.Unlock()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []string{"item-0", "item-1", "item-2", "item-3", "item-4", "item-5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("delivered when the marker was released = %v, want %v (and never the marker)", got, want)
 	}
 }
 

@@ -64,6 +64,7 @@ func (s *Stack) templateTriggers(fns []*Function) []Trigger {
 				}
 			}
 			out = append(out, poller)
+			s.pollers = append(s.pollers, poller)
 		}
 		for _, ev := range f.Schedules {
 			if !ev.Enabled {

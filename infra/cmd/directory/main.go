@@ -62,6 +62,8 @@ Commands:
         give a specialist new referrals again
   capacity -id ID N
         set a specialist's capacity (caseload limit; the IPS fidelity limit is 20)
+  clear-failing (-id SPECIALIST | -area AREA)
+        remove the EMAIL FAILING mark from a specialist's or lead's address once it works again
   drain
         assign waitlisted referrals in every area where a specialist has capacity
 `
@@ -129,6 +131,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		act, err = parseSpecialist(cmdArgs, stdout)
 	case "capacity":
 		act, err = parseCapacity(cmdArgs, stdout)
+	case "clear-failing":
+		act, err = parseClearFailing(cmdArgs, stdout)
 	case "drain":
 		if len(cmdArgs) > 0 {
 			return usagef(usage, "drain takes no arguments")

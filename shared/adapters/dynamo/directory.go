@@ -306,35 +306,46 @@ func prefixSortKey(p string) prefixKey {
 // Specialists returns an area's specialists with their live caseloads: one strongly consistent
 // Query.
 func (d *Directory) Specialists(ctx context.Context, areaID string) ([]directory.Specialist, error) {
+	var items []directorySpecialistItem
+	if err := querySpecialists(ctx, d.client, d.table, areaID, &items); err != nil {
+		return nil, err
+	}
+	var specialists []directory.Specialist
+	for _, it := range items {
+		specialists = append(specialists, it.specialist())
+	}
+	return specialists, nil
+}
+
+// querySpecialists reads the specialist items of an area (strongly consistent, every page) into
+// out, a pointer to a slice of an item shape.
+func querySpecialists(ctx context.Context, client dynamodb.QueryAPIClient, table, areaID string, out any) error {
 	expr, err := expression.NewBuilder().
 		WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(areaPK(areaID))).
 			And(expression.KeyBeginsWith(expression.Key(attrSK), specialistPrefix))).
 		Build()
 	if err != nil {
-		return nil, fmt.Errorf("list specialists of %s: %w", areaID, err)
+		return fmt.Errorf("list specialists of %s: %w", areaID, err)
 	}
-	pages := dynamodb.NewQueryPaginator(d.client, &dynamodb.QueryInput{
-		TableName:                 aws.String(d.table),
+	pages := dynamodb.NewQueryPaginator(client, &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ConsistentRead:            aws.Bool(true),
 	})
-	var specialists []directory.Specialist
+	var items []map[string]types.AttributeValue
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list specialists of %s: %w", areaID, err)
+			return fmt.Errorf("list specialists of %s: %w", areaID, err)
 		}
-		var items []directorySpecialistItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("list specialists of %s: %w", areaID, err)
-		}
-		for _, it := range items {
-			specialists = append(specialists, it.specialist())
-		}
+		items = append(items, page.Items...)
 	}
-	return specialists, nil
+	if err := attributevalue.UnmarshalListOfMaps(items, out); err != nil {
+		return fmt.Errorf("list specialists of %s: %w", areaID, err)
+	}
+	return nil
 }
 
 // PutSpecialist adds a specialist to an existing area, or updates one's name, e-mail, capacity and

@@ -17,6 +17,7 @@ import (
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -52,6 +53,8 @@ func (discardMailer) Send(context.Context, email.Message) (string, error) { retu
 type linkStub struct{}
 
 func (linkStub) Sign(id, s string, _ time.Time) string { return "t" }
+
+func (linkStub) Issue(signedlink.Claim, time.Time) string { return "t" }
 
 // seedReferrals writes total assigned referrals straight into the table, due of them with a
 // contact deadline by the sweep's horizon and the rest weeks later.

@@ -23,6 +23,7 @@ type NotificationsAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -30,8 +31,9 @@ type NotificationsAPI interface {
 type Notifications struct {
 	client NotificationsAPI
 	table  string
-	// Lease is how long a claim blocks other senders. It must outlast one send (SES calls have
-	// a deadline well under it); a claim older than this was abandoned by a crashed sender.
+	// Lease is how long a claim blocks other senders: a claim older than this was abandoned. A
+	// sender that crashed mid-send, like one whose send timed out (Hold), left an email SES may
+	// still deliver, so the lease is at least notify.UnknownOutcomeHold (SPEC §7).
 	Lease time.Duration
 	// Retention is how long a notification record is kept (TTL): at least as long as a closed
 	// referral is kept, so a record never disappears before its referral.
@@ -44,11 +46,12 @@ var _ notify.Store = (*Notifications)(nil)
 
 // NewNotifications returns the notification store on the referrals table.
 func NewNotifications(client NotificationsAPI, referralsTable string) *Notifications {
-	return &Notifications{client: client, table: referralsTable, Lease: 2 * time.Minute, Retention: 800 * 24 * time.Hour}
+	return &Notifications{client: client, table: referralsTable, Lease: notify.UnknownOutcomeHold + time.Minute, Retention: 800 * 24 * time.Hour}
 }
 
 const (
 	notificationSending = "sending"
+	notificationUnknown = "unknown" // the send's outcome is unknown: held, never resent within the lease
 	notificationSent    = "sent"
 )
 
@@ -56,6 +59,7 @@ type notificationItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
 	Kind      string `dynamodbav:"kind"`
+	Audience  string `dynamodbav:"audience,omitempty"`
 	Status    string `dynamodbav:"status"`
 	Claimant  string `dynamodbav:"claimant"`
 	ClaimedAt int64  `dynamodbav:"claimedAt"`
@@ -64,8 +68,17 @@ type notificationItem struct {
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
+// noticeSK is the notice's sort key: NOTIFIED#<kind>, and #<audience> for a kind with more than
+// one recipient (the first release's records have no audience, and keep their keys).
+func noticeSK(n notify.Notice) string {
+	if n.Audience == "" {
+		return notifiedPrefix + string(n.Kind)
+	}
+	return notifiedPrefix + string(n.Kind) + "#" + string(n.Audience)
+}
+
 // Load reads the referral and its notification records with one consistent Query on its partition.
-func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[email.Kind]bool, error) {
+func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[notify.Notice]bool, error) {
 	key := expression.Key(attrPK).Equal(expression.Value(referralPK(referralID)))
 	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
 	if err != nil {
@@ -78,7 +91,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 	}
 	var r referral.Referral
 	found := false
-	sent := map[email.Kind]bool{}
+	sent := map[notify.Notice]bool{}
 	for p := dynamodb.NewQueryPaginator(n.client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -101,7 +114,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 					return r, nil, fmt.Errorf("decode notification of %s: %w", referralID, err)
 				}
-				sent[email.Kind(it.Kind)] = it.Status == notificationSent
+				sent[notify.Notice{Kind: email.Kind(it.Kind), Audience: email.Audience(it.Audience)}] = it.Status == notificationSent
 			}
 		}
 	}
@@ -112,15 +125,16 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 }
 
 // Claim writes a "sending" record unless one is sent or held by a live claim.
-func (n *Notifications) Claim(ctx context.Context, referralID string, kind email.Kind, claimant string, now time.Time) (bool, error) {
+func (n *Notifications) Claim(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) (bool, error) {
+	kind := notice.Kind
 	av, err := attributevalue.MarshalMap(notificationItem{
-		PK: referralPK(referralID), SK: notifiedPrefix + string(kind), Kind: string(kind), Status: notificationSending,
+		PK: referralPK(referralID), SK: noticeSK(notice), Kind: string(kind), Audience: string(notice.Audience), Status: notificationSending,
 		Claimant: claimant, ClaimedAt: now.Unix(), ExpiresAt: now.Add(n.Retention).Unix(),
 	})
 	if err != nil {
 		return false, err
 	}
-	abandoned := expression.Name("status").Equal(expression.Value(notificationSending)).
+	abandoned := expression.Name("status").In(expression.Value(notificationSending), expression.Value(notificationUnknown)).
 		And(expression.Name("claimedAt").LessThan(expression.Value(now.Add(-n.Lease).Unix())))
 	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(abandoned)).Build()
 	if err != nil {
@@ -137,8 +151,13 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, kind email
 		return true, nil
 	case errors.As(err, &failed):
 		var old notificationItem
-		if err := attributevalue.UnmarshalMap(failed.Item, &old); err == nil && old.Status == notificationSent {
-			return false, nil
+		if err := attributevalue.UnmarshalMap(failed.Item, &old); err == nil {
+			switch old.Status {
+			case notificationSent:
+				return false, nil
+			case notificationUnknown:
+				return false, notify.ErrOutcomePending
+			}
 		}
 		return false, notify.ErrClaimHeld
 	default:
@@ -147,7 +166,8 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, kind email
 }
 
 // Confirm marks the record sent and appends the audit event to the referral, in one transaction.
-func (n *Notifications) Confirm(ctx context.Context, referralID string, kind email.Kind, claimant, messageID string, event referral.Event) error {
+func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notify.Notice, claimant, messageID string, event referral.Event) error {
+	kind := notice.String()
 	mine := expression.Name("claimant").Equal(expression.Value(claimant))
 	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
 		expression.Set(expression.Name("status"), expression.Value(notificationSent)).
@@ -162,7 +182,7 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, kind ema
 		return err
 	}
 	_, err = n.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{
-		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), notifiedPrefix+string(kind)),
+		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
 			ConditionExpression: sentExpr.Condition(), UpdateExpression: sentExpr.Update(),
 			ExpressionAttributeNames: sentExpr.Names(), ExpressionAttributeValues: sentExpr.Values()}},
 		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), referralSK),
@@ -175,8 +195,31 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, kind ema
 	return nil
 }
 
+// Hold marks this sender's claim "unknown" and restarts its lease from now: an email that SES
+// may still deliver is not claimed again for the lease.
+func (n *Notifications) Hold(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) error {
+	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
+		And(expression.Name("status").Equal(expression.Value(notificationSending)))
+	expr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
+		expression.Set(expression.Name("status"), expression.Value(notificationUnknown)).
+			Set(expression.Name("claimedAt"), expression.Value(now.Unix()))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return fmt.Errorf("hold %s email for %s: %w", notice, referralID, err)
+	}
+	return nil
+}
+
 // Release deletes this sender's claim so a retry can send.
-func (n *Notifications) Release(ctx context.Context, referralID string, kind email.Kind, claimant string) error {
+func (n *Notifications) Release(ctx context.Context, referralID string, notice notify.Notice, claimant string) error {
+	kind := notice.String()
 	cond := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
@@ -184,7 +227,7 @@ func (n *Notifications) Release(ctx context.Context, referralID string, kind ema
 		return err
 	}
 	_, err = n.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &n.table, Key: itemKey(referralPK(referralID), notifiedPrefix+string(kind)),
+		TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	var failed *ddb.ConditionalCheckFailedException

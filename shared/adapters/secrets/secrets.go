@@ -3,10 +3,13 @@ package secrets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
@@ -16,32 +19,67 @@ type API interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// LinkSecret fetches the signed-link secret named by id (an ARN or name). It must be at least 32
-// bytes: a short key would make links guessable.
+// Version stages Secrets Manager keeps through a rotation.
+const (
+	StageCurrent  = "AWSCURRENT"
+	StagePrevious = "AWSPREVIOUS"
+)
+
+// LinkSecret fetches the current signed-link secret named by id (an ARN or name). It must be at
+// least 32 bytes: a short key would make links guessable.
 func LinkSecret(ctx context.Context, client API, id string) ([]byte, error) {
+	secret, _, err := linkSecretVersion(ctx, client, id, StageCurrent)
+	return secret, err
+}
+
+// LinkSecrets fetches the current signed-link secret and, when there has been a rotation, the
+// previous one (SPEC §8: a link signed before a rotation works until it expires).
+func LinkSecrets(ctx context.Context, client API, id string) (current, previous []byte, err error) {
+	if current, _, err = linkSecretVersion(ctx, client, id, StageCurrent); err != nil {
+		return nil, nil, err
+	}
+	previous, found, err := linkSecretVersion(ctx, client, id, StagePrevious)
+	if err != nil || !found {
+		return current, nil, err // a secret never rotated has no previous version
+	}
+	return current, previous, nil
+}
+
+// linkSecretVersion fetches one version stage of the secret; found is false when the secret has
+// no version in that stage.
+func linkSecretVersion(ctx context.Context, client API, id, stage string) (secret []byte, found bool, err error) {
 	if id == "" {
-		return nil, fmt.Errorf("LINK_SECRET_ARN is not set")
+		return nil, false, fmt.Errorf("LINK_SECRET_ARN is not set")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &id})
-	if err != nil {
-		return nil, fmt.Errorf("read link secret: %w", err)
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &id, VersionStage: aws.String(stage)})
+	var nf *smtypes.ResourceNotFoundException
+	switch {
+	case stage != StageCurrent && errors.As(err, &nf):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("read link secret (%s): %w", stage, err)
 	}
 	if out.SecretString == nil || len(*out.SecretString) < 32 {
-		return nil, fmt.Errorf("link secret %s is shorter than 32 characters", id)
+		return nil, false, fmt.Errorf("link secret %s (%s) is shorter than 32 characters", id, stage)
 	}
-	return []byte(*out.SecretString), nil
+	return []byte(*out.SecretString), true, nil
 }
 
-// LinkSigner fetches the signed-link secret and returns the signer built on it: what every
-// function that issues or checks specialists' links needs at start-up.
+// LinkSigner fetches the signed-link secrets and returns the signer built on them, signing with
+// the current version and verifying with it and the previous one: what every function that
+// issues or checks links needs at start-up.
 func LinkSigner(ctx context.Context, client API, id string) (*signedlink.Signer, error) {
-	secret, err := LinkSecret(ctx, client, id)
+	current, previous, err := LinkSecrets(ctx, client, id)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := signedlink.NewSigner(secret)
+	var older [][]byte
+	if previous != nil {
+		older = append(older, previous)
+	}
+	signer, err := signedlink.NewSigner(current, older...)
 	if err != nil {
 		return nil, fmt.Errorf("link secret: %w", err)
 	}

@@ -7,13 +7,76 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 type fakeAPI func(id string) (*secretsmanager.GetSecretValueOutput, error)
 
 func (f fakeAPI) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	if aws.ToString(in.VersionStage) == StagePrevious {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no previous version")}
+	}
 	return f(*in.SecretId)
+}
+
+// stagedAPI answers by version stage, as Secrets Manager does after a rotation.
+type stagedAPI map[string]any // stage → string value or error
+
+func (s stagedAPI) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	switch v := s[aws.ToString(in.VersionStage)].(type) {
+	case string:
+		return &secretsmanager.GetSecretValueOutput{SecretString: &v}, nil
+	case error:
+		return nil, v
+	}
+	return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no such version")}
+}
+
+func TestLinkSignerVerifiesThePreviousVersion(t *testing.T) {
+	oldSecret, newSecret := strings.Repeat("o", 40), strings.Repeat("n", 40)
+	before, err := LinkSigner(context.Background(), stagedAPI{StageCurrent: oldSecret}, "arn:secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	oldLink := before.Sign("R-7K3M9QX2", "ann", exp)
+	tests := []struct {
+		name    string
+		api     stagedAPI
+		oldOK   bool
+		wantErr string
+	}{
+		{"after a rotation", stagedAPI{StageCurrent: newSecret, StagePrevious: oldSecret}, true, ""},
+		{"after two rotations", stagedAPI{StageCurrent: strings.Repeat("z", 40), StagePrevious: newSecret}, false, ""},
+		{"no previous version", stagedAPI{StageCurrent: newSecret}, false, ""},
+		{"previous unreadable", stagedAPI{StageCurrent: newSecret, StagePrevious: errors.New("denied")}, false, "denied"},
+		{"previous too short", stagedAPI{StageCurrent: newSecret, StagePrevious: "short"}, false, "shorter than 32"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := LinkSigner(context.Background(), tt.api, "arn:secret")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Verify("R-7K3M9QX2", oldLink, time.Now()); (err == nil) != tt.oldOK {
+				t.Errorf("old link verifies = %v, want %v", err == nil, tt.oldOK)
+			}
+			if _, _, err := s.Verify("R-7K3M9QX2", s.Sign("R-7K3M9QX2", "ann", exp), time.Now()); err != nil {
+				t.Errorf("a new link does not verify: %v", err)
+			}
+			if tt.oldOK && s.Sign("R-7K3M9QX2", "ann", exp) == oldLink {
+				t.Error("new links are signed with the previous secret")
+			}
+		})
+	}
 }
 
 func TestLinkSecret(t *testing.T) {

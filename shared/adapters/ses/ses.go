@@ -3,13 +3,22 @@ package ses
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http/httptrace"
 	"slices"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -63,14 +72,75 @@ func (s *Sender) Send(ctx context.Context, m email.Message) (messageID string, e
 	if s.configurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.configurationSet)
 	}
+	var wrote atomic.Int64 // when the request last went out whole (Unix ns); 0: never
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(time.Now().UnixNano())
+		}
+	}})
 	out, err := s.client.SendEmail(ctx, in)
 	if err != nil {
-		return "", fmt.Errorf("send %s email for referral %s: %w", m.Kind, m.ReferralID, err)
+		err = fmt.Errorf("send %s email for referral %s: %w", m.Kind, m.ReferralID, err)
+		if outcomeUnknown(err, wrote.Load()) {
+			return "", fmt.Errorf("%w: %w", notify.ErrOutcomeUnknown, err)
+		}
+		return "", err
 	}
 	if out == nil {
 		return "", nil
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// heldFor is how long SES must have held a request that went out before a cut connection
+// counts as "it may have been sent". A connection closed at once (an endpoint that is down, a
+// load balancer refusing it) did not get the request processed; one held this long might have.
+const heldFor = time.Second
+
+// outcomeUnknown reports whether a failed SendEmail may still deliver the email: the request went
+// out whole and no answer came back, because the call timed out or the connection was cut after
+// SES had held it. An answer from SES (any error response), or a request that never went out,
+// means it was not sent.
+func outcomeUnknown(err error, wroteAt int64) bool {
+	var answered *smithyhttp.ResponseError
+	var apiErr smithy.APIError
+	// The SDK wraps every failure in a ResponseError; only one with a status is an answer.
+	if errors.As(err, &answered) && answered.HTTPStatusCode() != 0 || errors.As(err, &apiErr) || wroteAt == 0 {
+		return false
+	}
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	return time.Since(time.Unix(0, wroteAt)) >= heldFor
+}
+
+// Retryer is the SES client's retryer (functions set sesv2.Options.Retryer to it): the SDK's
+// standard one, retrying only what certainly did not send, a connection never made or SES's
+// own "too many requests". Its default also retries timeouts and cut connections, after which
+// SES may deliver the first attempt as well as the retry (issue 11: up to 4 copies of one email).
+func Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(preSend)}
+	})
+}
+
+// preSend reports errors known to have happened before SES took the request.
+func preSend(err error) aws.Ternary {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "TooManyRequestsException", "Throttling", "ThrottlingException":
+			return aws.TrueTernary
+		}
+		return aws.FalseTernary
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	if errors.As(err, &opErr) && opErr.Op == "dial" || errors.As(err, &dnsErr) {
+		return aws.TrueTernary
+	}
+	return aws.FalseTernary
 }
 
 // reference returns a referral id fit for an error message: as it is when well formed, quoted
@@ -83,3 +153,7 @@ func reference(id string) string {
 	}
 	return id
 }
+
+// NoResend is the option every SES client of the service is made with:
+// sesv2.NewFromConfig(cfg, ses.NoResend). It sets Retryer.
+func NoResend(o *sesv2.Options) { o.Retryer = Retryer() }

@@ -62,14 +62,14 @@ const (
 	EventContacted  = "contacted"
 	EventMet        = "met"
 	EventClosed     = "closed"
-	// Added with SPEC §9's later events.
-	EventAttempted       = "attempted"        // a contact attempt; Detail is the method
-	EventWithdrawn       = "withdrawn"        // Detail is the withdraw reason
-	EventEmployerContact = "employer-contact" // Detail is the date of the contact
-	EventJobStarted      = "job-started"      // Detail describes the job (start date, hours, self-employed)
-	EventOutcome         = "outcome"          // Detail is "sustained" or "not-sustained"
-	EventReassigned      = "reassigned"       // Detail is the new specialist id
-	EventTransferred     = "transferred"      // Detail is "<from area>><to area>"
+	// Added with SPEC §9's later events. Their Detail formats are fixed: returns (SPEC §12) read them.
+	EventAttempted       = "attempted"        // Detail: the method ("phone", "email", "letter", "text")
+	EventWithdrawn       = "withdrawn"        // Detail: the reason ("revoked", "entered-in-error")
+	EventEmployerContact = "employer-contact" // Detail: the date of the contact, "YYYY-MM-DD"
+	EventJobStarted      = "job-started"      // Detail: "start=YYYY-MM-DD;hours=N;self-employed=yes|no"
+	EventOutcome         = "outcome"          // Detail: "sustained" or "not-sustained"
+	EventReassigned      = "reassigned"       // Detail: "from=<specialist id>;to=<specialist id>"; By: the lead
+	EventTransferred     = "transferred"      // Detail: "from=<area id>;to=<area id>"; By: the lead
 )
 
 // System is the actor recorded for changes nobody made by hand.

@@ -123,6 +123,8 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		return h.form(web.FormPage{Token: h.newToken()}, http.StatusOK), logLine{outcome: "form"}
 	case strings.HasPrefix(p, "/assets/") && (method == http.MethodGet || method == http.MethodHead):
 		return asset(strings.TrimPrefix(p, "/assets/"))
+	case p == "/openapi.yaml" && (method == http.MethodGet || method == http.MethodHead):
+		return openAPI()
 	case p == "/referrals" && method == http.MethodPost:
 		return h.submit(ctx, req)
 	case p == "/" || p == "/referrals":

@@ -14,24 +14,60 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
+// Notice is one email to one recipient: each is sent at most once per referral (SPEC §7, "once
+// per referral, kind and recipient"). Audience is empty for the kinds that have one recipient
+// only (the first release's kinds, whose records carry no audience); a kind that goes to two
+// people (withdrawn) names who.
+type Notice struct {
+	Kind     email.Kind
+	Audience email.Audience
+}
+
+func (n Notice) String() string {
+	if n.Audience == "" {
+		return string(n.Kind)
+	}
+	return string(n.Kind) + " to " + string(n.Audience)
+}
+
 // Store keeps referrals' notification records.
 type Store interface {
-	// Load reads a referral and the email kinds already sent for it, in one consistent read.
-	Load(ctx context.Context, referralID string) (referral.Referral, map[email.Kind]bool, error)
-	// Claim takes the right to send kind for the referral. claimed is false when it was sent
-	// already; ErrClaimHeld means another sender holds an unexpired claim (retry later).
-	Claim(ctx context.Context, referralID string, kind email.Kind, claimant string, now time.Time) (claimed bool, err error)
-	// Confirm marks kind sent and appends the audit event, atomically.
-	Confirm(ctx context.Context, referralID string, kind email.Kind, claimant, messageID string, event referral.Event) error
-	// Release gives a claim back after a failed send.
-	Release(ctx context.Context, referralID string, kind email.Kind, claimant string) error
+	// Load reads a referral and the notices already sent for it, in one consistent read.
+	Load(ctx context.Context, referralID string) (referral.Referral, map[Notice]bool, error)
+	// Claim takes the right to send the notice for the referral. claimed is false when it was
+	// sent already; ErrClaimHeld means another sender holds an unexpired claim (retry later).
+	Claim(ctx context.Context, referralID string, notice Notice, claimant string, now time.Time) (claimed bool, err error)
+	// Confirm marks the notice sent and appends the audit event, atomically.
+	Confirm(ctx context.Context, referralID string, notice Notice, claimant, messageID string, event referral.Event) error
+	// Release gives a claim back after a send that SES refused: nothing went out, retry promptly.
+	Release(ctx context.Context, referralID string, notice Notice, claimant string) error
+	// Hold keeps a claim after a send whose outcome is unknown (SES may still deliver it): no
+	// sender may claim the notice again for the store's lease, at least UnknownOutcomeHold.
+	Hold(ctx context.Context, referralID string, notice Notice, claimant string, now time.Time) error
 }
 
 // ErrClaimHeld is returned by Claim while another sender's claim is unexpired.
 var ErrClaimHeld = errors.New("notification claimed by another sender")
+
+// ErrOutcomeUnknown is wrapped by a Mailer's error when the email may have been sent: a timeout,
+// or a connection lost after the request went out. Sending again could deliver it twice.
+var ErrOutcomeUnknown = errors.New("email outcome unknown")
+
+// ErrOutcomePending is returned by Claim while a notice is held after an unknown outcome. Nothing
+// can be done about it until the hold ends, so it is no reason to retry a stream record.
+var ErrOutcomePending = fmt.Errorf("notification held after an unknown outcome: %w", ErrOutcomeUnknown)
+
+// UnknownOutcomeHold is the shortest time a notice whose send had an unknown outcome stays
+// claimed (SPEC §7): long enough for SES to have delivered it if it was going to.
+const UnknownOutcomeHold = 15 * time.Minute
+
+// ReferrerLinkTTL is how long the referrer's link works (SPEC §10).
+const ReferrerLinkTTL = 90 * 24 * time.Hour
 
 // People finds who to email.
 type People interface {
@@ -39,14 +75,16 @@ type People interface {
 	AreaContacts(ctx context.Context, areaID string) (directory.Area, error)
 }
 
-// Mailer sends one email.
+// Mailer sends one email. An error wrapping ErrOutcomeUnknown means it may have been sent;
+// any other error means it was not.
 type Mailer interface {
 	Send(ctx context.Context, m email.Message) (messageID string, err error)
 }
 
-// Linker signs specialist links.
+// Linker signs links: specialists' (Sign) and referrers' (Issue with RoleReferrer).
 type Linker interface {
 	Sign(referralID, specialistID string, expires time.Time) string
+	Issue(c signedlink.Claim, expires time.Time) string
 }
 
 // Notifier sends a referral's emails.
@@ -67,18 +105,54 @@ type Notifier struct {
 	SendTimeout time.Duration
 }
 
-// Due lists the emails the referral's current state calls for on intake and assignment:
-// the referrer's acknowledgement always; the area lead's waitlist email while it waits; the
-// specialist's assignment once it has one.
-func Due(r referral.Referral) []email.Kind {
-	kinds := []email.Kind{email.Acknowledgement}
+// Due lists the emails the referral's current state calls for: the referrer's acknowledgement
+// always (but once withdrawn: the referrer withdrew through it); the area lead's waitlist email
+// while it waits; the specialist's assignment while it has one; the referrer's started-support
+// once a first meeting is recorded; closed once closed; withdrawn, to the specialist who had it
+// (if any) and to the referrer, once withdrawn.
+func Due(r referral.Referral) []Notice {
+	if r.Status == referral.StatusWithdrawn {
+		out := []Notice{}
+		if r.SpecialistID != "" {
+			out = append(out, Notice{email.Withdrawn, email.AudienceSpecialist})
+		}
+		return append(out, Notice{email.Withdrawn, email.AudienceReferrer})
+	}
+	out := []Notice{{Kind: email.Acknowledgement}}
 	switch {
 	case r.Status == referral.StatusWaitlisted:
-		kinds = append(kinds, email.Waitlisted)
+		out = append(out, Notice{Kind: email.Waitlisted})
 	case r.Status.Open() && r.SpecialistID != "":
-		kinds = append(kinds, email.Assignment)
+		out = append(out, Notice{Kind: email.Assignment})
 	}
-	return kinds
+	if lastEvent(r, referral.EventMet) != nil {
+		out = append(out, Notice{email.StartedSupport, email.AudienceReferrer})
+	}
+	if r.Status == referral.StatusClosed {
+		out = append(out, Notice{email.Closed, email.AudienceReferrer})
+	}
+	return out
+}
+
+// lastEvent is r's latest audit event of type typ, or nil.
+func lastEvent(r referral.Referral, typ string) *referral.Event {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if r.Events[i].Type == typ {
+			return &r.Events[i]
+		}
+	}
+	return nil
+}
+
+// attempts counts r's recorded contact attempts.
+func attempts(r referral.Referral) int {
+	n := 0
+	for _, e := range r.Events {
+		if e.Type == referral.EventAttempted {
+			n++
+		}
+	}
+	return n
 }
 
 // Referral sends every due email of the referral that has not been sent yet.
@@ -90,48 +164,65 @@ func (n *Notifier) Referral(ctx context.Context, referralID string) error {
 		}
 		return err
 	}
-	var errs []error
-	for _, kind := range Due(r) {
-		if sent[kind] {
+	var errs, unknown []error
+	for _, notice := range Due(r) {
+		if sent[notice] {
 			continue
 		}
-		if err := n.Send(ctx, r, kind); err != nil {
+		switch err := n.Send(ctx, r, notice); {
+		case errors.Is(err, ErrOutcomeUnknown):
+			unknown = append(unknown, err)
+		case err != nil:
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// Only unknown outcomes: they are held, and retrying the record could not send them anyway.
+	return errors.Join(unknown...)
 }
 
-// Send sends one kind of email about r, at most once: claim, send, confirm; a failed send
-// releases the claim and returns the error so the caller retries.
-func (n *Notifier) Send(ctx context.Context, r referral.Referral, kind email.Kind) error {
+// Send sends one notice about r, at most once: claim, send, confirm. A send SES refused releases
+// the claim and returns the error so the caller retries; a send whose outcome is unknown keeps
+// the claim (Hold), so nobody sends it again while SES may still deliver it, and returns an
+// error wrapping ErrOutcomeUnknown.
+func (n *Notifier) Send(ctx context.Context, r referral.Referral, notice Notice) error {
 	now := n.Now()
 	claimant := n.claimant(ctx)
-	claimed, err := n.Store.Claim(ctx, r.ID, kind, claimant, now)
+	claimed, err := n.Store.Claim(ctx, r.ID, notice, claimant, now)
 	if err != nil {
-		return fmt.Errorf("%s email for %s: %w", kind, r.ID, err)
+		return fmt.Errorf("%s email for %s: %w", notice, r.ID, err)
 	}
 	if !claimed {
 		return nil // sent already
 	}
-	msg, err := n.message(ctx, r, kind, now)
+	kind := notice.Kind
+	msg, err := n.message(ctx, r, notice, now)
 	if err == nil {
 		var id string
 		if id, err = n.send(ctx, msg); err == nil {
 			event := referral.Event{At: now.UTC(), Type: eventType(kind), By: referral.System, Via: n.Via, Detail: string(kind)}
-			if err := n.Store.Confirm(ctx, r.ID, kind, claimant, id, event); err != nil {
+			if err := n.Store.Confirm(ctx, r.ID, notice, claimant, id, event); err != nil {
 				// Sent but not confirmed: the claim expires and a retry could send again. Report
 				// it; duplicates are better than a lost email, and this needs DynamoDB to fail
 				// between two calls.
-				return fmt.Errorf("%s email for %s sent (%s) but not recorded: %w", kind, r.ID, id, err)
+				return fmt.Errorf("%s email for %s sent (%s) but not recorded: %w", notice, r.ID, id, err)
 			}
 			return nil
 		}
 	}
-	if rerr := n.Store.Release(context.WithoutCancel(ctx), r.ID, kind, claimant); rerr != nil {
+	if errors.Is(err, ErrOutcomeUnknown) {
+		if herr := n.Store.Hold(context.WithoutCancel(ctx), r.ID, notice, claimant, n.Now()); herr != nil {
+			// The claim still blocks others until its lease ends (the same length): say so.
+			err = errors.Join(err, fmt.Errorf("hold claim: %w", herr))
+		}
+		return fmt.Errorf("%s email for %s (not sent again for %s): %w", notice, r.ID, UnknownOutcomeHold, err)
+	}
+	if rerr := n.Store.Release(context.WithoutCancel(ctx), r.ID, notice, claimant); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("release claim: %w", rerr))
 	}
-	return fmt.Errorf("%s email for %s: %w", kind, r.ID, err)
+	return fmt.Errorf("%s email for %s: %w", notice, r.ID, err)
 }
 
 func (n *Notifier) send(ctx context.Context, m email.Message) (string, error) {
@@ -166,7 +257,8 @@ func (n *Notifier) claimant(ctx context.Context) string {
 
 // message builds the email for kind: recipients from the directory, and only the patient data
 // SPEC §7 allows (email.Message has no field for anything else).
-func (n *Notifier) message(ctx context.Context, r referral.Referral, kind email.Kind, now time.Time) (email.Message, error) {
+func (n *Notifier) message(ctx context.Context, r referral.Referral, notice Notice, now time.Time) (email.Message, error) {
+	kind := notice.Kind
 	area, err := n.People.AreaContacts(ctx, r.Area)
 	if err != nil {
 		return email.Message{}, fmt.Errorf("area %s: %w", r.Area, err)
@@ -187,10 +279,40 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, kind email.
 	if r.SpecialistID != "" {
 		m.ContactBy, m.MeetBy = r.ContactBy, r.MeetBy
 	}
-	switch kind {
-	case email.Acknowledgement:
-		m.To, m.RecipientName = []string{r.Referrer.Email}, r.Referrer.Name
-	case email.Waitlisted:
+	toReferrer := func() { m.To, m.RecipientName = []string{r.Referrer.Email}, r.Referrer.Name }
+	switch {
+	case kind == email.Acknowledgement:
+		toReferrer()
+		m.Link = n.BaseURL + "/referrals/" + r.ID + "/status?token=" + n.Links.Issue(signedlink.Claim{
+			Role: signedlink.RoleReferrer, Subject: r.ID, Binding: strings.ToLower(r.Referrer.Email),
+		}, now.Add(ReferrerLinkTTL))
+	case kind == email.StartedSupport || kind == email.Closed || notice.Audience == email.AudienceReferrer:
+		// Updates to the referrer carry no deadlines, no contact method and no link.
+		toReferrer()
+		m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
+		m.Audience = notice.Audience
+		if kind == email.Closed {
+			if e := lastEvent(r, referral.EventClosed); e != nil {
+				m.Reason = e.Detail
+			}
+		}
+		if kind == email.Withdrawn {
+			m.Reason = withdrawReason(r)
+		} else {
+			m.Audience = "" // one recipient: the email does not say who
+		}
+	case kind == email.Withdrawn: // to the specialist who had it: "do not contact", so no contact details
+		if r.SpecialistID == "" {
+			return m, fmt.Errorf("%s email for %s: no specialist to tell", notice, r.ID)
+		}
+		s, err := n.People.Specialist(ctx, r.Area, r.SpecialistID)
+		if err != nil {
+			return m, fmt.Errorf("specialist %s: %w", r.SpecialistID, err)
+		}
+		m.To, m.RecipientName = []string{s.Email}, s.Name
+		m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
+		m.Audience, m.Reason = email.AudienceSpecialist, withdrawReason(r)
+	case kind == email.Waitlisted:
 		if area.Lead.Email == "" {
 			return m, fmt.Errorf("area %s has no lead to tell about a waitlisted referral", r.Area)
 		}
@@ -210,11 +332,20 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, kind email.
 				return m, fmt.Errorf("area %s has no lead to copy on an escalation", r.Area)
 			}
 			m.Cc = []string{area.Lead.Email}
+			m.Attempts = attempts(r)
 			break
 		}
 		m.Link = n.BaseURL + "/referrals/" + r.ID + "?token=" + n.Links.Sign(r.ID, r.SpecialistID, now.Add(n.LinkTTL))
 	}
 	return m, nil
+}
+
+// withdrawReason is the reason of r's withdraw event.
+func withdrawReason(r referral.Referral) string {
+	if e := lastEvent(r, referral.EventWithdrawn); e != nil {
+		return e.Detail
+	}
+	return ""
 }
 
 // initial is the family-name initial: the first letter, upper-cased ("'t Hooft" gives "T"). The

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -25,54 +27,76 @@ type memStore struct {
 	referrals map[string]referral.Referral
 	records   map[string]string // id/kind → "claimant" while sending, "sent" once sent
 	events    []referral.Event
+	held      []string // claims kept after an unknown outcome
 }
 
-func (m *memStore) Load(_ context.Context, id string) (referral.Referral, map[email.Kind]bool, error) {
+func (m *memStore) Load(_ context.Context, id string) (referral.Referral, map[Notice]bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.referrals[id]
 	if !ok {
 		return r, nil, referral.Errorf(referral.CodeNotFound, "none")
 	}
-	sent := map[email.Kind]bool{}
+	sent := map[Notice]bool{}
 	for k, v := range m.records {
-		if rid, kind, _ := strings.Cut(k, "/"); rid == id && v == "sent" {
-			sent[email.Kind(kind)] = true
+		if rid, notice, _ := strings.Cut(k, "/"); rid == id && v == "sent" {
+			kind, audience, _ := strings.Cut(notice, "#")
+			sent[Notice{email.Kind(kind), email.Audience(audience)}] = true
 		}
 	}
 	return r, sent, nil
 }
 
-func (m *memStore) Claim(_ context.Context, id string, kind email.Kind, claimant string, _ time.Time) (bool, error) {
+func memKey(id string, n Notice) string {
+	if n.Audience == "" {
+		return id + "/" + string(n.Kind)
+	}
+	return id + "/" + string(n.Kind) + "#" + string(n.Audience)
+}
+
+func (m *memStore) Claim(_ context.Context, id string, n Notice, claimant string, _ time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch v := m.records[id+"/"+string(kind)]; {
+	switch v := m.records[memKey(id, n)]; {
 	case v == "sent":
 		return false, nil
+	case slices.Contains(m.held, memKey(id, n)):
+		return false, ErrOutcomePending
 	case v != "":
 		return false, ErrClaimHeld
 	}
-	m.records[id+"/"+string(kind)] = claimant
+	m.records[memKey(id, n)] = claimant
 	return true, nil
 }
 
-func (m *memStore) Confirm(_ context.Context, id string, kind email.Kind, claimant, _ string, e referral.Event) error {
+func (m *memStore) Confirm(_ context.Context, id string, n Notice, claimant, _ string, e referral.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.records[id+"/"+string(kind)] != claimant {
+	if m.records[memKey(id, n)] != claimant {
 		return errors.New("not my claim")
 	}
-	m.records[id+"/"+string(kind)] = "sent"
+	m.records[memKey(id, n)] = "sent"
 	m.events = append(m.events, e)
 	return nil
 }
 
-func (m *memStore) Release(_ context.Context, id string, kind email.Kind, claimant string) error {
+func (m *memStore) Release(_ context.Context, id string, n Notice, claimant string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.records[id+"/"+string(kind)] == claimant {
-		delete(m.records, id+"/"+string(kind))
+	if m.records[memKey(id, n)] == claimant {
+		delete(m.records, memKey(id, n))
 	}
+	return nil
+}
+
+// Hold keeps the claim: in memory nothing expires, so a held notice is never sent again.
+func (m *memStore) Hold(_ context.Context, id string, n Notice, claimant string, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.records[memKey(id, n)] != claimant {
+		return errors.New("not my claim")
+	}
+	m.held = append(m.held, memKey(id, n))
 	return nil
 }
 
@@ -127,13 +151,17 @@ func (fakeLinks) Sign(id, specialist string, exp time.Time) string {
 	return "tok-" + id + "-" + specialist
 }
 
+func (fakeLinks) Issue(c signedlink.Claim, exp time.Time) string {
+	return fmt.Sprintf("ref-%d-%s-%s", c.Role, c.Subject, c.Binding)
+}
+
 func testReferral(status referral.Status, specialist string) referral.Referral {
 	return referral.Referral{
 		ID: "R-7K3M9QX2", Area: "south-yorkshire", Status: status, SpecialistID: specialist,
 		ContactBy: calendar.Date{Year: 2026, Month: 11, Day: 25}, MeetBy: calendar.Date{Year: 2026, Month: 12, Day: 7},
 		Submission: referral.Submission{
 			Patient:  referral.Patient{GivenName: "Sam", FamilyName: "taylor", NHSNumber: "9434765919", DateOfBirth: "1988-02-29", Phone: "+447700900123", Email: "sam@example.com", PreferredContact: "phone"},
-			Referrer: referral.Referrer{Name: "Dr Priya Shah", Email: "priya.shah@nhs.net"},
+			Referrer: referral.Referrer{Name: "Dr Priya Shah", Email: "Priya.Shah@nhs.net"},
 			Notes:    "private notes", HealthConditions: []string{"mental-health"},
 		},
 	}
@@ -148,15 +176,27 @@ func TestDue(t *testing.T) {
 	tests := []struct {
 		status     referral.Status
 		specialist string
-		want       []email.Kind
+		events     []string
+		want       []Notice
 	}{
-		{referral.StatusAssigned, "ann", []email.Kind{email.Acknowledgement, email.Assignment}},
-		{referral.StatusWaitlisted, "", []email.Kind{email.Acknowledgement, email.Waitlisted}},
-		{referral.StatusContacted, "ann", []email.Kind{email.Acknowledgement, email.Assignment}},
-		{referral.StatusClosed, "ann", []email.Kind{email.Acknowledgement}},
+		{referral.StatusAssigned, "ann", nil, []Notice{{Kind: email.Acknowledgement}, {Kind: email.Assignment}}},
+		{referral.StatusWaitlisted, "", nil, []Notice{{Kind: email.Acknowledgement}, {Kind: email.Waitlisted}}},
+		{referral.StatusContacted, "ann", []string{referral.EventContacted}, []Notice{{Kind: email.Acknowledgement}, {Kind: email.Assignment}}},
+		{referral.StatusEngaged, "ann", []string{referral.EventContacted, referral.EventMet},
+			[]Notice{{Kind: email.Acknowledgement}, {Kind: email.Assignment}, {email.StartedSupport, email.AudienceReferrer}}},
+		{referral.StatusClosed, "ann", nil, []Notice{{Kind: email.Acknowledgement}, {email.Closed, email.AudienceReferrer}}},
+		{referral.StatusClosed, "ann", []string{referral.EventMet, referral.EventClosed},
+			[]Notice{{Kind: email.Acknowledgement}, {email.StartedSupport, email.AudienceReferrer}, {email.Closed, email.AudienceReferrer}}},
+		{referral.StatusWithdrawn, "ann", []string{referral.EventWithdrawn},
+			[]Notice{{email.Withdrawn, email.AudienceSpecialist}, {email.Withdrawn, email.AudienceReferrer}}},
+		{referral.StatusWithdrawn, "", []string{referral.EventWithdrawn}, []Notice{{email.Withdrawn, email.AudienceReferrer}}},
 	}
 	for _, tt := range tests {
-		if got := Due(testReferral(tt.status, tt.specialist)); !slices.Equal(got, tt.want) {
+		r := testReferral(tt.status, tt.specialist)
+		for _, e := range tt.events {
+			r.Events = append(r.Events, referral.Event{Type: e})
+		}
+		if got := Due(r); !slices.Equal(got, tt.want) {
 			t.Errorf("Due(%s) = %v, want %v", tt.status, got, tt.want)
 		}
 	}
@@ -183,8 +223,8 @@ func TestReferralSendsEachKindOnce(t *testing.T) {
 				t.Errorf("assignment = %+v", m)
 			}
 		case email.Acknowledgement:
-			if m.To[0] != "priya.shah@nhs.net" || m.Link != "" {
-				t.Errorf("acknowledgement = %+v (no signed link to the referrer)", m)
+			if m.To[0] != "Priya.Shah@nhs.net" || m.Link != "https://api.example/referrals/R-7K3M9QX2/status?token=ref-2-R-7K3M9QX2-priya.shah@nhs.net" {
+				t.Errorf("acknowledgement = %+v (want the referrer's link, bound to the lower-cased email)", m)
 			}
 		}
 	}
@@ -217,41 +257,122 @@ func TestSendFailureReleasesTheClaimForARetry(t *testing.T) {
 	}
 }
 
+func withEvents(r referral.Referral, types ...string) referral.Referral {
+	for _, typ := range types {
+		r.Events = append(r.Events, referral.Event{Type: typ, By: "ann"})
+	}
+	return r
+}
+
+func withDetail(r referral.Referral, typ, detail string) referral.Referral {
+	r.Events = append(r.Events, referral.Event{Type: typ, Detail: detail})
+	return r
+}
+
+// erased is r as entered-in-error leaves it: the given name's initial and nothing else.
+func erased(r referral.Referral) referral.Referral {
+	r.Patient = referral.Patient{GivenName: "S"}
+	r.Notes, r.HealthConditions = "", nil
+	return r
+}
+
+// TestUnknownOutcomeKeepsTheClaim: a send that may have gone out is neither released nor sent
+// again, while a refused one is released and retried (TestSendFailureReleasesTheClaimForARetry).
+func TestUnknownOutcomeKeepsTheClaim(t *testing.T) {
+	t.Parallel()
+	r := testReferral(referral.StatusAssigned, "ann")
+	store := &memStore{referrals: map[string]referral.Referral{r.ID: r}, records: map[string]string{}}
+	mailer := &fakeMailer{fail: fmt.Errorf("send: %w", ErrOutcomeUnknown)}
+	n := newNotifier(store, mailer, fakePeople{})
+	if err := n.Referral(context.Background(), r.ID); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
+	}
+	if len(store.held) != 2 || len(store.records) != 2 {
+		t.Fatalf("held %v, records %v: want both claims kept", store.held, store.records)
+	}
+	mailer.fail = nil
+	for range 3 {
+		if err := n.Referral(context.Background(), r.ID); !errors.Is(err, ErrOutcomePending) {
+			t.Fatalf("retry err = %v, want ErrOutcomePending", err)
+		}
+	}
+	// The stream does not retry a record whose emails are only held: it could not send them.
+	h := &StreamHandler{Notify: n, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))}
+	res, _ := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record("1", "MODIFY", "REFERRAL#"+r.ID, "#REFERRAL")}})
+	if len(res.BatchItemFailures) != 0 {
+		t.Errorf("batch item failures = %v, want none for held emails", res.BatchItemFailures)
+	}
+	if len(mailer.sent) != 0 {
+		t.Errorf("sent %d emails again within the hold", len(mailer.sent))
+	}
+}
+
 func TestSendRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		r       referral.Referral
-		kind    email.Kind
+		notice  Notice
 		people  fakePeople
 		held    bool
 		wantErr bool
 		check   func(t *testing.T, m email.Message)
 	}{
-		{name: "overdue copies the lead", r: testReferral(referral.StatusAssigned, "ann"), kind: email.ContactOverdue, check: func(t *testing.T, m email.Message) {
+		{name: "overdue copies the lead", r: testReferral(referral.StatusAssigned, "ann"), notice: Notice{Kind: email.ContactOverdue}, check: func(t *testing.T, m email.Message) {
 			if m.To[0] != "ann@example.org" || len(m.Cc) != 1 || m.Cc[0] != "lead@example.org" || m.Link != "" {
 				t.Errorf("to %v cc %v link %q: want the lead copied and no link (a link acts as the specialist)", m.To, m.Cc, m.Link)
 			}
 		}},
-		{name: "reminder has no cc", r: testReferral(referral.StatusAssigned, "ann"), kind: email.ContactReminder, check: func(t *testing.T, m email.Message) {
+		{name: "reminder has no cc", r: testReferral(referral.StatusAssigned, "ann"), notice: Notice{Kind: email.ContactReminder}, check: func(t *testing.T, m email.Message) {
 			if len(m.Cc) != 0 || m.Link == "" {
 				t.Errorf("cc %v link %q", m.Cc, m.Link)
 			}
 		}},
-		{name: "waitlisted with no lead fails loudly", r: testReferral(referral.StatusWaitlisted, ""), kind: email.Waitlisted, people: fakePeople{noLead: true}, wantErr: true},
-		{name: "escalation with no lead fails loudly", r: testReferral(referral.StatusAssigned, "ann"), kind: email.MeetingOverdue, people: fakePeople{noLead: true}, wantErr: true},
-		{name: "specialist email without a specialist fails", r: testReferral(referral.StatusWaitlisted, ""), kind: email.Assignment, wantErr: true},
-		{name: "claim held elsewhere is retried later", r: testReferral(referral.StatusAssigned, "ann"), kind: email.Assignment, held: true, wantErr: true},
+		{name: "waitlisted with no lead fails loudly", r: testReferral(referral.StatusWaitlisted, ""), notice: Notice{Kind: email.Waitlisted}, people: fakePeople{noLead: true}, wantErr: true},
+		{name: "escalation with no lead fails loudly", r: testReferral(referral.StatusAssigned, "ann"), notice: Notice{Kind: email.MeetingOverdue}, people: fakePeople{noLead: true}, wantErr: true},
+		{name: "specialist email without a specialist fails", r: testReferral(referral.StatusWaitlisted, ""), notice: Notice{Kind: email.Assignment}, wantErr: true},
+		{name: "escalation counts contact attempts", r: withEvents(testReferral(referral.StatusAssigned, "ann"), referral.EventAttempted, referral.EventAttempted, referral.EventAttempted),
+			notice: Notice{Kind: email.ContactOverdue}, check: func(t *testing.T, m email.Message) {
+				if m.Attempts != 3 {
+					t.Errorf("attempts = %d, want 3", m.Attempts)
+				}
+			}},
+		{name: "started support to the referrer", r: withEvents(testReferral(referral.StatusEngaged, "ann"), referral.EventMet),
+			notice: Notice{email.StartedSupport, email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
+				if m.To[0] != "Priya.Shah@nhs.net" || m.Link != "" || m.PreferredContact != "" || m.Audience != "" {
+					t.Errorf("started-support = %+v: want to the referrer, no link, no contact method", m)
+				}
+			}},
+		{name: "closed says the reason", r: withDetail(testReferral(referral.StatusClosed, "ann"), referral.EventClosed, "unreachable"),
+			notice: Notice{email.Closed, email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
+				if m.To[0] != "Priya.Shah@nhs.net" || m.Reason != "unreachable" || m.Link != "" {
+					t.Errorf("closed = %+v", m)
+				}
+			}},
+		{name: "withdrawn tells the specialist not to contact", r: withDetail(testReferral(referral.StatusWithdrawn, "ann"), referral.EventWithdrawn, "revoked"),
+			notice: Notice{email.Withdrawn, email.AudienceSpecialist}, check: func(t *testing.T, m email.Message) {
+				if m.To[0] != "ann@example.org" || m.Reason != "revoked" || m.Link != "" || m.PreferredContact != "" || m.Audience != email.AudienceSpecialist {
+					t.Errorf("withdrawn = %+v: want to the specialist, no link, no contact method", m)
+				}
+			}},
+		{name: "withdrawn in error confirms to the referrer with what is left of the name", r: erased(withDetail(testReferral(referral.StatusWithdrawn, "ann"), referral.EventWithdrawn, "entered-in-error")),
+			notice: Notice{email.Withdrawn, email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
+				if m.To[0] != "Priya.Shah@nhs.net" || m.PatientName() != "S." || m.Reason != "entered-in-error" {
+					t.Errorf("withdrawn = %+v, patient %q: want to the referrer, naming S.", m, m.PatientName())
+				}
+			}},
+		{name: "withdrawn with no specialist has nobody to tell", r: testReferral(referral.StatusWithdrawn, ""), notice: Notice{email.Withdrawn, email.AudienceSpecialist}, wantErr: true},
+		{name: "claim held elsewhere is retried later", r: testReferral(referral.StatusAssigned, "ann"), notice: Notice{Kind: email.Assignment}, held: true, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			store := &memStore{referrals: map[string]referral.Referral{tt.r.ID: tt.r}, records: map[string]string{}}
 			if tt.held {
-				store.records[tt.r.ID+"/"+string(tt.kind)] = "someone-else"
+				store.records[memKey(tt.r.ID, tt.notice)] = "someone-else"
 			}
 			mailer := &fakeMailer{}
-			err := newNotifier(store, mailer, tt.people).Send(context.Background(), tt.r, tt.kind)
+			err := newNotifier(store, mailer, tt.people).Send(context.Background(), tt.r, tt.notice)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -37,7 +38,9 @@ const (
 // referrals are handled concurrently (up to Workers at once); one referral changed several times
 // in a batch is handled once. If any fail, the earliest failed record is reported, so Lambda
 // retries from there: records after it are retried too, and their emails are not sent twice
-// thanks to the notification records. It never returns an error (ReportBatchItemFailures).
+// thanks to the notification records. A referral whose only failures are unknown outcomes is not
+// reported: its emails are held (SPEC §7) and SES may yet deliver them. It never returns an
+// error (ReportBatchItemFailures).
 func (h *StreamHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var res events.DynamoDBEventResponse
 	type job struct {
@@ -67,7 +70,11 @@ func (h *StreamHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (ev
 				rctx, cancel = context.WithTimeout(ctx, h.PerReferral)
 			}
 			defer cancel()
-			if err := h.Notify.Referral(rctx, j.id); err != nil {
+			switch err := h.Notify.Referral(rctx, j.id); {
+			case errors.Is(err, ErrOutcomeUnknown):
+				// Held for UnknownOutcomeHold: a retry now would only find the hold. Not a failure.
+				h.Log.WarnContext(ctx, "notify", slog.String("referralId", j.id), slog.String("outcome", "unknown"), slog.String("error", err.Error()))
+			case err != nil:
 				h.Log.ErrorContext(ctx, "notify", slog.String("referralId", j.id), slog.String("outcome", "failed"), slog.String("error", err.Error()))
 				failed[j.index] = true
 			}

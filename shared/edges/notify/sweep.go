@@ -107,7 +107,7 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 	if err != nil {
 		return err
 	}
-	kinds, err := RemindersDue(r, sent, today, s.Calendar)
+	kinds, err := RemindersDue(r, kindsSent(sent), today, s.Calendar)
 	if err != nil {
 		return err
 	}
@@ -118,18 +118,22 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 			break
 		}
 	}
-	var resend []email.Kind
+	var notices []Notice
 	if now.Sub(assignedAt(r)) >= s.ResendAfter {
-		for _, k := range Due(r) {
-			if !sent[k] {
-				resend = append(resend, k)
+		for _, n := range Due(r) {
+			if !sent[n] {
+				notices = append(notices, n)
 			}
 		}
 	}
-	for _, kind := range append(resend, kinds...) {
-		err := s.Notifier.Send(ctx, r, kind)
+	for _, k := range kinds {
+		notices = append(notices, Notice{Kind: k})
+	}
+	for _, notice := range notices {
+		kind := notice.Kind
+		err := s.Notifier.Send(ctx, r, notice)
 		switch {
-		case errors.Is(err, ErrClaimHeld):
+		case errors.Is(err, ErrClaimHeld), errors.Is(err, ErrOutcomePending):
 			sum.Held++
 		case err != nil:
 			sum.Failed++
@@ -143,6 +147,17 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		}
 	}
 	return nil
+}
+
+// kindsSent is the kinds sent to their one recipient (the kinds reminders are about).
+func kindsSent(sent map[Notice]bool) map[email.Kind]bool {
+	out := map[email.Kind]bool{}
+	for n, ok := range sent {
+		if ok && n.Audience == "" {
+			out[n.Kind] = true
+		}
+	}
+	return out
 }
 
 // assignedAt is when r was last assigned (from its audit history), or when it was received.

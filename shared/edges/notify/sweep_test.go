@@ -71,7 +71,7 @@ func sweepFixture(t *testing.T, referrals ...referral.Referral) (*Sweep, *memSto
 		store.referrals[r.ID] = r
 		// The notifier has already sent the intake emails.
 		for _, k := range Due(r) {
-			store.records[r.ID+"/"+string(k)] = "sent"
+			store.records[memKey(r.ID, k)] = "sent"
 		}
 	}
 	mailer := &fakeMailer{}

@@ -37,10 +37,42 @@ const (
 	MeetingReminder Kind = "meeting-reminder" // to the specialist: a meeting is due on the next working day
 	ContactOverdue  Kind = "contact-overdue"  // to the specialist, cc the area lead: contact is overdue
 	MeetingOverdue  Kind = "meeting-overdue"  // to the specialist, cc the area lead: a meeting is overdue
+	// SPEC §11.
+	StartedSupport Kind = "started-support" // to the referrer: the first meeting was recorded
+	Closed         Kind = "closed"          // to the referrer: support ended, with the reason
+	Withdrawn      Kind = "withdrawn"       // to the specialist ("do not contact") and the referrer (confirmation)
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{Assignment, Acknowledgement, Waitlisted, ContactReminder, MeetingReminder, ContactOverdue, MeetingOverdue}
+var Kinds = []Kind{Assignment, Acknowledgement, Waitlisted, ContactReminder, MeetingReminder, ContactOverdue, MeetingOverdue,
+	StartedSupport, Closed, Withdrawn}
+
+// Audience is who an email is for. A kind sent to more than one person (withdrawn) says which
+// one this message is for; the others have a single audience.
+type Audience string
+
+const (
+	AudienceReferrer   Audience = "referrer"
+	AudienceSpecialist Audience = "specialist"
+)
+
+// CloseReasons says each close reason (SPEC §9) in plain words, as the referrer reads it after
+// "Support has ended because".
+var closeReasons = map[string]string{
+	"engaged-elsewhere": "they are getting employment support elsewhere",
+	"declined":          "they decided not to take up the support",
+	"unreachable":       "the employment specialist could not reach them",
+	"moved-away":        "they have moved away from the area",
+	"job-started":       "they have started work and no longer need support",
+	"support-complete":  "their support is complete",
+	"other":             "of a reason the employment specialist recorded",
+}
+
+// withdrawReasons says each withdraw reason in plain words, after "It was withdrawn because".
+var withdrawReasons = map[string]string{
+	"revoked":          "circumstances changed",
+	"entered-in-error": "it was sent in error",
+}
 
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
@@ -82,14 +114,23 @@ type Message struct {
 	Status string
 	// SpecialistName says who the referral is with, for the lead copied into an overdue email.
 	SpecialistName string
+	// Attempts is how many contact attempts were recorded, for overdue emails.
+	Attempts int
+	// Reason is a close reason (closed) or a withdraw reason (withdrawn), as its code.
+	Reason string
+	// Audience says who a withdrawn email is for: the specialist or the referrer.
+	Audience Audience
 }
 
 // PatientName returns the patient as emails name them: given name and family-name initial,
-// "Sam T.", cleaned of control characters.
+// "Sam T.", cleaned of control characters. A given name already reduced to its initial (a
+// referral entered in error keeps no more) reads "S.".
 func (m Message) PatientName() string {
 	given := clean(m.PatientGivenName)
 	initial := strings.ToUpper(clean(m.PatientInitial))
 	switch {
+	case initial == "" && utf8.RuneCountInString(given) == 1 && unicode.IsLetter([]rune(given)[0]):
+		return strings.ToUpper(given) + "."
 	case initial == "":
 		return given
 	case given == "":
@@ -117,16 +158,25 @@ type rules struct {
 	link      bool // required; when false, refused
 	cc        bool // required; when false, refused
 	status    bool
+	// lenient: the patient may be reduced to an initial or nothing (a referral entered in error),
+	// and the email still goes; the name then reads "S." or "the person referred".
+	lenient  bool
+	reason   map[string]string // the reasons allowed, in plain words; nil: refused
+	audience bool              // required: AudienceSpecialist or AudienceReferrer
+	attempts bool              // the count of contact attempts is shown
 }
 
 var kindRules = map[Kind]rules{
 	Assignment:      {patient: true, area: true, contact: true, contactBy: true, meetBy: true, link: true},
-	Acknowledgement: {patient: true, area: true, status: true}, // deadlines when assigned: see check
+	Acknowledgement: {patient: true, area: true, status: true, link: true}, // deadlines when assigned: see check
 	Waitlisted:      {patient: true, area: true},
 	ContactReminder: {patient: true, area: true, contact: true, contactBy: true, link: true},
 	MeetingReminder: {patient: true, area: true, meetBy: true, link: true},
-	ContactOverdue:  {patient: true, area: true, contact: true, contactBy: true, cc: true},
-	MeetingOverdue:  {patient: true, area: true, meetBy: true, cc: true},
+	ContactOverdue:  {patient: true, area: true, contact: true, contactBy: true, cc: true, attempts: true},
+	MeetingOverdue:  {patient: true, area: true, meetBy: true, cc: true, attempts: true},
+	StartedSupport:  {lenient: true, area: true},
+	Closed:          {lenient: true, area: true, reason: closeReasons},
+	Withdrawn:       {lenient: true, area: true, reason: withdrawReasons, audience: true},
 }
 
 const (
@@ -150,6 +200,10 @@ type view struct {
 	ReReferral                  bool
 	Waitlisted                  bool
 	Specialist                  string
+	Attempts                    string // "No contact attempts have been recorded."
+	Reason                      string // in plain words
+	ReasonCode                  string
+	ForSpecialist               bool // a withdrawn email to the specialist
 }
 
 // Render checks m and renders its subject, text and HTML. It returns an error wrapping
@@ -227,11 +281,46 @@ func check(m Message) (view, error) {
 			problem("PatientInitial must be one letter")
 		}
 	}
+	if r.lenient && v.Patient == "" {
+		v.Patient = "the person referred"
+	}
+	if r.attempts {
+		switch {
+		case m.Attempts < 0:
+			problem("Attempts must not be negative")
+		case m.Attempts == 0:
+			v.Attempts = "No contact attempts have been recorded."
+		case m.Attempts == 1:
+			v.Attempts = "1 contact attempt has been recorded."
+		default:
+			v.Attempts = fmt.Sprintf("%d contact attempts have been recorded.", m.Attempts)
+		}
+	}
+	switch words, ok := r.reason[m.Reason]; {
+	case r.reason != nil && !ok:
+		problem("Reason must be one of the kind's reasons")
+	case r.reason == nil && m.Reason != "":
+		problem("Reason is only for closed and withdrawn emails")
+	default:
+		v.Reason, v.ReasonCode = words, m.Reason
+	}
+	switch {
+	case r.audience && m.Audience == AudienceSpecialist:
+		v.ForSpecialist = true
+	case r.audience && m.Audience != AudienceReferrer:
+		problem(`Audience must be "specialist" or "referrer"`)
+	case !r.audience && m.Audience != "":
+		problem("Audience is only for withdrawn emails")
+	}
 	if r.area && v.Area == "" {
 		problem("AreaName is required")
 	}
 	switch m.PreferredContact {
 	case "phone", "email":
+		if r.lenient {
+			// A do-not-contact email must not say how to contact them.
+			problem("PreferredContact is not for this kind")
+		}
 		v.Contact = "by " + m.PreferredContact
 	case "":
 		if r.contact {
@@ -270,7 +359,7 @@ func check(m Message) (view, error) {
 	case m.Link != "" && r.cc:
 		problem("Link must not be sent to a Cc recipient: it would give them the specialist's access")
 	case m.Link != "":
-		problem("Link is only for emails to the specialist")
+		problem("Link is only for assignments, reminders and acknowledgements")
 	}
 
 	if len(problems) > 0 {

@@ -25,12 +25,24 @@ func Example(kind Kind) (Message, error) {
 		m.To, m.RecipientName, m.Link = []string{"alex.morgan@example.org"}, "Alex Morgan", link
 	case Acknowledgement:
 		m.To, m.RecipientName, m.Status = []string{"priya.shah@nhs.net"}, "Dr Priya Shah", StatusAssigned
+		m.Link = "https://referrals.example.org/referrals/R-7K3M9QX2/status?token=AgAAAABrK5SYc3At"
 	case Waitlisted:
 		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
 		m.ContactBy, m.MeetBy = calendar.Date{}, calendar.Date{}
 	case ContactOverdue, MeetingOverdue:
 		m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
 		m.Cc, m.SpecialistName = []string{"lead.south-yorkshire@example.org"}, "Alex Morgan"
+		m.Attempts = 2
+	case StartedSupport, Closed, Withdrawn:
+		m.To, m.RecipientName = []string{"priya.shah@nhs.net"}, "Dr Priya Shah"
+		m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
+		switch kind {
+		case Closed:
+			m.Reason = "unreachable"
+		case Withdrawn: // the one that must say least: to the specialist
+			m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
+			m.Reason, m.Audience = "revoked", AudienceSpecialist
+		}
 	default:
 		return m, fmt.Errorf("%w: no example for kind %q", ErrInvalidMessage, kind)
 	}

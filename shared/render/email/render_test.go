@@ -15,7 +15,9 @@ import (
 	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/assignment.txt and .html from Render")
+var update = flag.Bool("update", false, "rewrite the golden emails in testdata from Render")
+
+const referrerLink = "https://referrals.example.org/referrals/R-7K3M9QX2/status?token=AgAAAABrK5SYc3At"
 
 // patient is a full fictional referral (SPEC §4's example): everything a referral holds, including
 // what must never reach an email.
@@ -101,6 +103,9 @@ func TestKindValid(t *testing.T) {
 		{MeetingReminder, true},
 		{ContactOverdue, true},
 		{MeetingOverdue, true},
+		{StartedSupport, true},
+		{Closed, true},
+		{Withdrawn, true},
 		{"", false},
 		{"Assignment", false},
 		{"reminder", false},
@@ -114,8 +119,8 @@ func TestKindValid(t *testing.T) {
 			}
 		})
 	}
-	if len(Kinds) != 7 {
-		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7", len(Kinds))
+	if len(Kinds) != 10 {
+		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7 and 3 of §11", len(Kinds))
 	}
 }
 
@@ -176,9 +181,11 @@ func TestRender(t *testing.T) {
 			text: []string{"Dear Dr Priya Shah,", "We have received your referral.", "Patient: Sam T.",
 				"An employment specialist in South Yorkshire has been assigned.",
 				"contact Sam T. by Wednesday 25 November 2026", "meet them by Tuesday 8 December 2026",
-				"You do not need to do anything else."},
-			html:   []string{"<p>Dear Dr Priya Shah,</p>", "Sam T.", "contact Sam T. by Wednesday 25 November 2026"},
-			absent: []string{"waiting list", "http", "by phone"},
+				"You do not need to do anything else.", "\n" + referrerLink + "\n",
+				"If you did not make this referral, use the link to withdraw it."},
+			html: []string{"<p>Dear Dr Priya Shah,</p>", "Sam T.", "contact Sam T. by Wednesday 25 November 2026",
+				`<a href="` + referrerLink + `"`, "If you did not make this referral, use the link to withdraw it."},
+			absent: []string{"waiting list", "by phone"},
 		},
 		{
 			name: "acknowledgement waitlisted",
@@ -190,8 +197,8 @@ func TestRender(t *testing.T) {
 			subject: "Referral R-7K3M9QX2 received",
 			text: []string{"Patient: Sam T.", "so Sam T. is on a waiting list",
 				"deadlines to contact and meet Sam T. will be set when a specialist is assigned"},
-			html:   []string{"so Sam T. is on a waiting list", "will be set when a specialist is assigned"},
-			absent: []string{"has been assigned.", "2026", "http"},
+			html:   []string{"so Sam T. is on a waiting list", "will be set when a specialist is assigned", "If you did not make this referral, use the link to withdraw it."},
+			absent: []string{"has been assigned.", "2026"},
 		},
 		{
 			name:    "waitlisted",
@@ -226,7 +233,8 @@ func TestRender(t *testing.T) {
 			msg:     func(tb testing.TB) Message { return messageFor(tb, ContactOverdue) },
 			subject: "Overdue: contact for referral R-7K3M9QX2 was due by Wednesday 25 November",
 			text: []string{"The deadline to contact Sam T. has passed. Contact was due by Wednesday 25 November 2026 and none has been recorded.",
-				"Specialist: Alex Morgan", "contact Sam T. by phone as soon as you can", "Your area lead has been copied into this email."},
+				"Specialist: Alex Morgan", "contact Sam T. by phone as soon as you can", "Your area lead has been copied into this email.",
+				"none has been recorded. 2 contact attempts have been recorded."},
 			html: []string{"Contact was due by Wednesday 25 November 2026", "<strong>Specialist:</strong> Alex Morgan",
 				"Your area lead has been copied into this email."},
 			absent: []string{"http", "December"},
@@ -236,9 +244,83 @@ func TestRender(t *testing.T) {
 			msg:     func(tb testing.TB) Message { return messageFor(tb, MeetingOverdue) },
 			subject: "Overdue: meeting for referral R-7K3M9QX2 was due by Tuesday 8 December",
 			text: []string{"The deadline to meet Sam T. has passed. A meeting was due by Tuesday 8 December 2026 and none has been recorded.",
-				"Specialist: Alex Morgan", "Your area lead has been copied into this email."},
-			html:   []string{"A meeting was due by Tuesday 8 December 2026", "Your area lead has been copied into this email."},
+				"Specialist: Alex Morgan", "Your area lead has been copied into this email.", "2 contact attempts have been recorded."},
+			html:   []string{"A meeting was due by Tuesday 8 December 2026", "Your area lead has been copied into this email.", "2 contact attempts have been recorded."},
 			absent: []string{"http", "November"},
+		},
+		{
+			name: "contact overdue, no attempts",
+			msg: func(tb testing.TB) Message {
+				m := messageFor(tb, ContactOverdue)
+				m.Attempts = 0
+				return m
+			},
+			subject: "Overdue: contact for referral R-7K3M9QX2 was due by Wednesday 25 November",
+			text:    []string{"No contact attempts have been recorded."},
+			html:    []string{"No contact attempts have been recorded."},
+		},
+		{
+			name: "meeting overdue, one attempt",
+			msg: func(tb testing.TB) Message {
+				m := messageFor(tb, MeetingOverdue)
+				m.Attempts = 1
+				return m
+			},
+			subject: "Overdue: meeting for referral R-7K3M9QX2 was due by Tuesday 8 December",
+			text:    []string{"1 contact attempt has been recorded."},
+			html:    []string{"1 contact attempt has been recorded."},
+		},
+		{
+			name:    "started support",
+			msg:     func(tb testing.TB) Message { return messageFor(tb, StartedSupport) },
+			subject: "Referral R-7K3M9QX2: support has started",
+			text:    []string{"Dear Dr Priya Shah,", "Sam T. has had their first meeting with an employment specialist", "Patient: Sam T."},
+			html:    []string{"Sam T. has had their first meeting with an employment specialist"},
+			absent:  []string{"http", "2026", "phone", "withdraw"},
+		},
+		{
+			name:    "closed unreachable",
+			msg:     func(tb testing.TB) Message { return messageFor(tb, Closed) },
+			subject: "Referral R-7K3M9QX2 has been closed",
+			text: []string{"The employment support for Sam T. has ended because the employment specialist could not reach them.",
+				"If they would still like employment support, a new referral is welcome."},
+			html:   []string{"has ended because the employment specialist could not reach them.", "a new referral is welcome."},
+			absent: []string{"http", "2026", "unreachable", "You do not need to do anything."},
+		},
+		{
+			name: "closed job started",
+			msg: func(tb testing.TB) Message {
+				m := messageFor(tb, Closed)
+				m.Reason = "job-started"
+				return m
+			},
+			subject: "Referral R-7K3M9QX2 has been closed",
+			text:    []string{"has ended because they have started work and no longer need support.", "You do not need to do anything."},
+			html:    []string{"they have started work"},
+			absent:  []string{"new referral is welcome", "job-started"},
+		},
+		{
+			name:    "withdrawn to the specialist",
+			msg:     func(tb testing.TB) Message { return messageFor(tb, Withdrawn) },
+			subject: "Do not contact: referral R-7K3M9QX2 withdrawn",
+			text: []string{"Dear Alex Morgan,", "The referrer has withdrawn this referral because circumstances changed. Do not contact Sam T. about it.",
+				"no longer counts towards your caseload"},
+			html:   []string{"Do not contact Sam T. about it."},
+			absent: []string{"http", "2026", "phone", "You have withdrawn"},
+		},
+		{
+			name: "withdrawn to the referrer, entered in error",
+			msg: func(tb testing.TB) Message {
+				m := messageFor(tb, Withdrawn)
+				m.To, m.RecipientName, m.Audience, m.Reason = []string{"priya.shah@nhs.net"}, "Dr Priya Shah", AudienceReferrer, "entered-in-error"
+				m.PatientGivenName, m.PatientInitial = "S", "" // what is left after entered-in-error
+				return m
+			},
+			subject: "Referral R-7K3M9QX2 withdrawn",
+			text: []string{"Dear Dr Priya Shah,", "You have withdrawn this referral because it was sent in error. The IPS service will not contact S. about it.",
+				"Patient: S.\n"},
+			html:   []string{"<strong>Patient:</strong> S.<br>"},
+			absent: []string{"Sam", "Do not contact", "http"},
 		},
 		{
 			name: "no recipient name",
@@ -257,18 +339,19 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := mustRender(t, tt.msg(t))
+			m := tt.msg(t)
+			r := mustRender(t, m)
 			if r.Subject != tt.subject {
 				t.Errorf("subject = %q, want %q", r.Subject, tt.subject)
 			}
-			text := append([]string{"R-7K3M9QX2", "Reference: R-7K3M9QX2", "Sam T.", "South Yorkshire", "---\n" + footer + "\n"}, tt.text...)
+			text := append([]string{"R-7K3M9QX2", "Reference: R-7K3M9QX2", "South Yorkshire", "---\n" + footer + "\n"}, tt.text...)
 			for _, want := range text {
 				if !strings.Contains(r.Text, want) {
 					t.Errorf("text lacks %q:\n%s", want, r.Text)
 				}
 			}
 			html := append([]string{"<!DOCTYPE html>", `<html lang="en">`, "<title>" + tt.subject + "</title>",
-				"<strong>Reference:</strong> R-7K3M9QX2", "Sam T.", "South Yorkshire", "<p>" + footer + "</p>"}, tt.html...)
+				"<strong>Reference:</strong> R-7K3M9QX2", "South Yorkshire", "<p>" + footer + "</p>"}, tt.html...)
 			for _, want := range html {
 				if !strings.Contains(r.HTML, want) {
 					t.Errorf("HTML lacks %q:\n%s", want, r.HTML)
@@ -278,6 +361,9 @@ func TestRender(t *testing.T) {
 				if strings.Contains(r.Text, bad) || strings.Contains(r.HTML, bad) {
 					t.Errorf("email contains %q:\n%s\n%s", bad, r.Text, r.HTML)
 				}
+			}
+			if !strings.Contains(r.Text, m.PatientName()) || !strings.Contains(r.HTML, m.PatientName()) {
+				t.Errorf("email does not name the patient %q", m.PatientName())
 			}
 			if got := strings.Contains(r.Text, link) && strings.Contains(r.HTML, "token=AQAAAABrK5SYc3At"); got != tt.link {
 				t.Errorf("signed link in both bodies = %v, want %v", got, tt.link)
@@ -430,8 +516,18 @@ func TestRenderRejects(t *testing.T) {
 		{"relative link", MeetingReminder, func(m *Message) { m.Link = "/referrals/R-7K3M9QX2?token=x" }, "Link must be an absolute http(s) URL"},
 		{"link with CR/LF", Assignment, func(m *Message) { m.Link = link + "\r\nBcc: x@example.com" }, "Link must be an absolute http(s) URL"},
 		{"link with credentials", Assignment, func(m *Message) { m.Link = "https://user:pw@example.org/" }, "Link must be an absolute http(s) URL"},
-		{"link to the referrer", Acknowledgement, func(m *Message) { m.Link = link }, "Link is only for emails to the specialist"},
-		{"link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link is only for emails to the specialist"},
+		{"acknowledgement without its referrer link", Acknowledgement, func(m *Message) { m.Link = "" }, "Link is required"},
+		{"link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link is only for assignments, reminders and acknowledgements"},
+		{"link on started-support", StartedSupport, func(m *Message) { m.Link = link }, "Link is only for"},
+		{"link on withdrawn", Withdrawn, func(m *Message) { m.Link = link }, "Link is only for"},
+		{"contact method on withdrawn", Withdrawn, func(m *Message) { m.PreferredContact = "phone" }, "PreferredContact is not for this kind"},
+		{"closed without reason", Closed, func(m *Message) { m.Reason = "" }, "Reason must be one of the kind's reasons"},
+		{"closed with a withdraw reason", Closed, func(m *Message) { m.Reason = "revoked" }, "Reason must be one of the kind's reasons"},
+		{"withdrawn with a close reason", Withdrawn, func(m *Message) { m.Reason = "unreachable" }, "Reason must be one of the kind's reasons"},
+		{"reason on assignment", Assignment, func(m *Message) { m.Reason = "unreachable" }, "Reason is only for closed and withdrawn emails"},
+		{"withdrawn without audience", Withdrawn, func(m *Message) { m.Audience = "" }, `Audience must be "specialist" or "referrer"`},
+		{"audience on closed", Closed, func(m *Message) { m.Audience = AudienceReferrer }, "Audience is only for withdrawn emails"},
+		{"negative attempts", ContactOverdue, func(m *Message) { m.Attempts = -1 }, "Attempts must not be negative"},
 		{"link on a copied email", ContactOverdue, func(m *Message) { m.Link = link }, "Link must not be sent to a Cc recipient"},
 	}
 	for _, tt := range tests {
@@ -508,17 +604,23 @@ func TestDeadlineFormat(t *testing.T) {
 	}
 }
 
-// TestGolden keeps testdata/assignment.txt and .html, the example emails reviewers read, in step
-// with the templates. Run `go test ./shared/render/email -run Golden -update` after changing them.
+// TestGolden keeps testdata's example emails, the ones reviewers read, in step with the
+// templates. Run `go test ./shared/render/email -run Golden -update` after changing them.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	r := mustRender(t, messageFor(t, Assignment))
-	tests := []struct {
-		file, got string
-	}{
-		{"assignment.txt", "Subject: " + r.Subject + "\n\n" + r.Text},
-		{"assignment.html", r.HTML},
+	type golden struct{ file, got string }
+	var tests []golden
+	add := func(name string, m Message) {
+		r := mustRender(t, m)
+		tests = append(tests, golden{name + ".txt", "Subject: " + r.Subject + "\n\n" + r.Text}, golden{name + ".html", r.HTML})
 	}
+	for _, k := range []Kind{Assignment, Acknowledgement, StartedSupport, Closed, ContactOverdue} {
+		add(string(k), messageFor(t, k))
+	}
+	add("withdrawn-specialist", messageFor(t, Withdrawn))
+	toReferrer := messageFor(t, Withdrawn)
+	toReferrer.To, toReferrer.RecipientName, toReferrer.Audience = []string{"priya.shah@nhs.net"}, "Dr Priya Shah", AudienceReferrer
+	add("withdrawn-referrer", toReferrer)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// budgetSlack is how far a bootstrap may grow over its committed budget before the size guard
+// fails: enough for an SDK patch release, not for a new client or a dependency linked by mistake.
+const budgetSlack = 0.10
+
+// sizeBudgetFile holds each function's committed bootstrap size in bytes (linux/arm64 as deployed).
+// Lower a budget when a change shrinks a function; raise it only with a reason in the commit.
+const sizeBudgetFile = "testdata/size-budget.json"
+
+// TestBootstrapSizeBudget is the size guard (issue 14): it builds every function as make
+// sam-build does and fails when a bootstrap is more than budgetSlack over its budget, or when a
+// function has no budget. It runs in make test; the builds reuse sam-build's Go build cache.
+func TestBootstrapSizeBudget(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	raw, err := os.ReadFile(sizeBudgetFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var budget map[string]int64
+	if err := json.Unmarshal(raw, &budget); err != nil {
+		t.Fatalf("%s: %v", sizeBudgetFile, err)
+	}
+	sizes := buildDeployed(t, root)
+	for _, name := range slices.Sorted(maps.Keys(sizes)) {
+		size := sizes[name]
+		b, ok := budget[name]
+		switch {
+		case !ok:
+			t.Errorf("functions/%s (%s) has no budget in %s: add one", name, mb(size), sizeBudgetFile)
+		case float64(size) > float64(b)*(1+budgetSlack):
+			t.Errorf("functions/%s bootstrap is %s, %.1f%% over its budget of %s (limit +%.0f%%): find what it links now "+
+				"(go list -deps ./functions/%s) before raising the budget", name, mb(size),
+				100*(float64(size)/float64(b)-1), mb(b), 100*budgetSlack, name)
+		default:
+			t.Logf("functions/%s: %s (budget %s, %+.1f%%)", name, mb(size), mb(b), 100*(float64(size)/float64(b)-1))
+		}
+	}
+	for name := range budget {
+		if _, ok := sizes[name]; !ok {
+			t.Errorf("%s has a budget for %q, which is not a function in functions/", sizeBudgetFile, name)
+		}
+	}
+}
+
+// TestFunctionsDoNotLinkDefaultConfig keeps the SDK's config package (and the STS, SSO, OIDC and
+// sign-in clients of its credential chain) out of the deployed functions: they build their
+// aws.Config with shared/adapters/awsenv.
+func TestFunctionsDoNotLinkDefaultConfig(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-deps", "./functions/...")
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOFLAGS=-tags=lambda.norpc")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	banned := []string{"aws-sdk-go-v2/config", "aws-sdk-go-v2/service/sts", "aws-sdk-go-v2/service/sso", "aws-sdk-go-v2/service/ssooidc", "aws-sdk-go-v2/service/signin", "aws-sdk-go-v2/feature/ec2/imds"}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, b := range banned {
+			if strings.HasSuffix(pkg, b) {
+				t.Errorf("a function links %s: build the aws.Config with awsenv.Config, not config.LoadDefaultConfig", pkg)
+			}
+		}
+	}
+}
+
+// buildDeployed builds every function in functions/ as make sam-build does (linux/arm64, static,
+// stripped, lambda.norpc) in one go build, and returns each bootstrap's size by function directory.
+func buildDeployed(t *testing.T, root string) map[string]int64 {
+	t.Helper()
+	out := t.TempDir()
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out+string(filepath.Separator), "./functions/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build functions for linux/arm64: %v\n%s", err, b)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := map[string]int64{}
+	for _, e := range entries {
+		sizes[e.Name()] = fileSize(t, filepath.Join(out, e.Name()))
+	}
+	if len(sizes) == 0 {
+		t.Fatal("go build ./functions/... produced no binaries")
+	}
+	return sizes
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}

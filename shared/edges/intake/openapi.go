@@ -1,0 +1,22 @@
+package intake
+
+import (
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/docs"
+)
+
+// openAPI serves docs/openapi.yaml, so API clients and tools read the description of the very
+// version they talk to.
+func openAPI() (events.APIGatewayV2HTTPResponse, logLine) {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusOK,
+		Headers: withSecurityHeaders(map[string]string{
+			"Content-Type":  "application/yaml",
+			"Cache-Control": "public, max-age=300",
+		}),
+		Body: docs.OpenAPI,
+	}, logLine{outcome: "openapi"}
+}

@@ -1,0 +1,26 @@
+package lead
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// HTTPHandler is the shape of an HTTP API Lambda handler.
+type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Dispatch sends the lead's routes (/areas/…) to lead and everything else to other, so the lead's
+// pages share the actions function rather than need a function of their own.
+func Dispatch(lead, other HTTPHandler) HTTPHandler {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		p := req.RawPath
+		if p == "" {
+			p = req.RequestContext.HTTP.Path
+		}
+		if strings.HasPrefix(p, "/areas/") {
+			return lead(ctx, req)
+		}
+		return other(ctx, req)
+	}
+}

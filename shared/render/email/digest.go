@@ -1,0 +1,84 @@
+package email
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+)
+
+// LeadDigest is the area lead's weekly digest (SPEC §11). It is not one of Kinds: it is about an
+// area, not a referral, so it has its own message type and RenderDigest.
+const LeadDigest Kind = "lead-digest"
+
+// Digest is the weekly digest to an area lead: counts only, and the lead's own worklist link.
+type Digest struct {
+	To               []string // the lead
+	RecipientName    string
+	AreaName         string
+	Waitlisted       int
+	OldestWaitDays   int
+	Overdue          int
+	ReceivedLastWeek int
+	Bouncing         int // specialists whose address is bouncing
+	// Link is the lead's signed worklist link: a credential, for the lead alone.
+	Link string
+}
+
+type digestView struct {
+	Subject, Greeting, Area, Link                                   string
+	Waitlisted, OldestWaitDays, Overdue, ReceivedLastWeek, Bouncing int
+}
+
+// RenderDigest checks d and renders its subject, text and HTML. Errors wrap ErrInvalidMessage.
+func RenderDigest(d Digest) (Rendered, error) {
+	var problems []string
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if len(d.To) == 0 {
+		problem("To is required")
+	}
+	if len(d.To) > maxRecipients {
+		problem("more than %d recipients", maxRecipients)
+	}
+	checkAddresses("To", d.To, problem)
+	v := digestView{Greeting: "Hello,", Area: clean(d.AreaName), Link: d.Link, Waitlisted: d.Waitlisted,
+		OldestWaitDays: d.OldestWaitDays, Overdue: d.Overdue, ReceivedLastWeek: d.ReceivedLastWeek, Bouncing: d.Bouncing}
+	if name := clean(d.RecipientName); name != "" {
+		v.Greeting = "Dear " + name + ","
+	}
+	if v.Area == "" {
+		problem("AreaName is required")
+	}
+	if !validLink(d.Link) {
+		problem("Link must be an absolute http(s) URL")
+	}
+	if min(d.Waitlisted, d.OldestWaitDays, d.Overdue, d.ReceivedLastWeek, d.Bouncing) < 0 {
+		problem("counts must not be negative")
+	}
+	if len(problems) > 0 {
+		return Rendered{}, fmt.Errorf("%w: %s: %s", ErrInvalidMessage, LeadDigest, strings.Join(problems, "; "))
+	}
+	t := digestTemplates()
+	var subject, text, html strings.Builder
+	if err := t.text.ExecuteTemplate(&subject, "subject", v); err != nil {
+		return Rendered{}, fmt.Errorf("email: render %s subject: %w", LeadDigest, err)
+	}
+	v.Subject = strings.TrimSpace(subject.String())
+	if err := t.text.ExecuteTemplate(&text, "layout", v); err != nil {
+		return Rendered{}, fmt.Errorf("email: render %s text: %w", LeadDigest, err)
+	}
+	if err := t.html.ExecuteTemplate(&html, "layout", v); err != nil {
+		return Rendered{}, fmt.Errorf("email: render %s HTML: %w", LeadDigest, err)
+	}
+	return Rendered{Subject: v.Subject, Text: tidyText(text.String()), HTML: tidyHTML(html.String())}, nil
+}
+
+var digestTemplates = sync.OnceValue(func() kindTemplates {
+	return kindTemplates{
+		text: texttemplate.Must(texttemplate.New(string(LeadDigest)).Option("missingkey=error").
+			ParseFS(templateFS, "templates/layout.txt", "templates/"+string(LeadDigest)+".txt")),
+		html: htmltemplate.Must(htmltemplate.New(string(LeadDigest)).Option("missingkey=error").
+			ParseFS(templateFS, "templates/layout.html", "templates/"+string(LeadDigest)+".html")),
+	}
+})

@@ -1,0 +1,229 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/domain/worklist"
+)
+
+// The area lead's pages (SPEC §10): the worklist opened from the lead's signed link, and the
+// pages that answer a reassign or a transfer. Patients appear by reference, given name and
+// initial only. Like the specialist's pages, opening the link only shows; each action is a POST.
+
+// PostcodeField and SpecialistField are the form fields of the transfer and reassign forms.
+const (
+	SpecialistField = "specialist"
+	PostcodeField   = "postcode"
+)
+
+// WorklistPath is the path of an area's worklist.
+func WorklistPath(areaID string) string { return "/areas/" + areaID + "/worklist" }
+
+// WorklistURL is the worklist with the lead's token: the link in the waitlisted and digest emails
+// (behind the public base URL) and the way back from an action's page.
+func WorklistURL(areaID, token string) string {
+	return WorklistPath(areaID) + "?" + url.Values{LinkTokenField: {token}}.Encode()
+}
+
+// LeadActionPath is where a lead's action on a referral is posted: "reassign" or "transfer".
+func LeadActionPath(areaID, referralID, action string) string {
+	return "/areas/" + areaID + "/referrals/" + referralID + "/" + action
+}
+
+var (
+	worklistTemplate   = lazyPage("worklist.html")
+	leadResultTemplate = lazyPage("lead-result.html")
+)
+
+// WorklistPage is the lead's worklist of one area.
+type WorklistPage struct {
+	Worklist worklist.Worklist
+	Token    string // the lead's token, posted back by each form
+}
+
+type worklistView struct {
+	layout
+	AreaName    string
+	Token       string
+	Waitlist    []worklistRow
+	Overdue     []worklistRow
+	Specialists []specialistRow
+	Open        []openRow
+}
+
+type worklistRow struct {
+	Reference, Person, Specialist, What string
+	Days, Attempts                      int
+}
+
+type specialistRow struct {
+	Name               string
+	Caseload, Capacity int
+	Active, Bouncing   bool
+}
+
+type openRow struct {
+	Reference, Person, StatusLabel, StatusColour, Specialist string
+	ReassignAction, TransferAction                           string
+	CanReassign, CanTransfer                                 bool
+	Choices                                                  []choice
+}
+
+// RenderWorklist writes the worklist page.
+func RenderWorklist(w io.Writer, p WorklistPage) error {
+	wl := p.Worklist
+	names := map[string]string{}
+	for _, s := range wl.Specialists {
+		names[s.ID] = s.Name
+	}
+	name := func(id string) string {
+		switch {
+		case id == "":
+			return "Nobody yet"
+		case names[id] != "":
+			return names[id]
+		}
+		return id
+	}
+	v := worklistView{layout: layout{Title: "Worklist for " + wl.AreaName}, AreaName: wl.AreaName, Token: p.Token}
+	for _, x := range wl.Waitlist {
+		v.Waitlist = append(v.Waitlist, worklistRow{Reference: x.ReferralID, Person: x.Person.Name(), Days: x.DaysWaiting})
+	}
+	for _, x := range wl.Overdue {
+		v.Overdue = append(v.Overdue, worklistRow{Reference: x.ReferralID, Person: x.Person.Name(), Specialist: name(x.SpecialistID),
+			What: overdueText(x.What), Attempts: x.Attempts})
+	}
+	for _, s := range wl.Specialists {
+		v.Specialists = append(v.Specialists, specialistRow{Name: s.Name, Caseload: s.Caseload, Capacity: s.Capacity, Active: s.Active, Bouncing: s.Bouncing})
+	}
+	for _, o := range wl.Open {
+		label, colour := statusTag(o.Status)
+		row := openRow{Reference: o.ReferralID, Person: o.Person.Name(), StatusLabel: label, StatusColour: colour,
+			Specialist: name(o.SpecialistID), CanReassign: o.CanReassign, CanTransfer: o.CanTransfer,
+			ReassignAction: LeadActionPath(wl.AreaID, o.ReferralID, "reassign"),
+			TransferAction: LeadActionPath(wl.AreaID, o.ReferralID, "transfer")}
+		for _, s := range o.ReassignTo {
+			row.Choices = append(row.Choices, choice{Value: s.ID, Label: s.Name})
+		}
+		v.Open = append(v.Open, row)
+	}
+	return render(w, worklistTemplate(), v)
+}
+
+func overdueText(what []string) string {
+	var parts []string
+	for _, k := range what {
+		switch k {
+		case worklist.OverdueContact:
+			parts = append(parts, "First contact")
+		case worklist.OverdueMeeting:
+			parts = append(parts, "First meeting")
+		default:
+			parts = append(parts, k)
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// LeadOutcome is what became of a lead's reassign or transfer.
+type LeadOutcome string
+
+const (
+	LeadReassigned     LeadOutcome = "reassigned"
+	LeadTransferred    LeadOutcome = "transferred"
+	LeadNoRoom         LeadOutcome = "no-room"         // the chosen specialist's caseload is full: 409
+	LeadInactive       LeadOutcome = "inactive"        // the chosen specialist takes no new referrals: 409
+	LeadOtherArea      LeadOutcome = "other-area"      // the chosen specialist works in another area: 409
+	LeadNoSpecialist   LeadOutcome = "no-specialist"   // none chosen, or not in the directory: 400
+	LeadBadPostcode    LeadOutcome = "bad-postcode"    // not a postcode: 400
+	LeadOutOfArea      LeadOutcome = "out-of-area"     // a postcode in no IPSPC area: 422
+	LeadStatusConflict LeadOutcome = "status-conflict" // the referral's status allows no such action: 409
+)
+
+// LeadResultPage answers a lead's reassign or transfer. Nothing in it is patient data beyond the
+// reference: the postcode typed is not shown back.
+type LeadResultPage struct {
+	AreaID     string
+	Token      string
+	ReferralID string
+	Outcome    LeadOutcome
+	// Specialist names the specialist chosen (reassign), or now holding it (transfer).
+	Specialist string
+	// NewArea names the area a transfer went to; Waitlisted says it waits there.
+	NewArea    string
+	Waitlisted bool
+	// Status is the referral's status, for LeadStatusConflict.
+	Status referral.Status
+}
+
+// HTTPStatus is the status a page of this outcome is sent with.
+func (p LeadResultPage) HTTPStatus() int {
+	switch p.Outcome {
+	case LeadReassigned, LeadTransferred:
+		return http.StatusOK
+	case LeadNoRoom, LeadInactive, LeadOtherArea, LeadStatusConflict:
+		return http.StatusConflict
+	case LeadOutOfArea:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusBadRequest
+}
+
+type leadResultView struct {
+	layout
+	Success   bool
+	Heading   string
+	Reference string
+	Lines     []string
+	BackURL   string
+}
+
+// RenderLeadResult writes the page for a lead's reassign or transfer.
+func RenderLeadResult(w io.Writer, p LeadResultPage) error {
+	v := leadResultView{Reference: p.ReferralID, BackURL: WorklistURL(p.AreaID, p.Token)}
+	nothing := "Nothing has been changed."
+	switch p.Outcome {
+	case LeadReassigned:
+		v.Success, v.Heading = true, "Referral reassigned"
+		v.Lines = []string{p.Specialist + " has the referral now and has been emailed about it.",
+			"The previous specialist's links to this referral no longer work."}
+	case LeadTransferred:
+		v.Success, v.Heading = true, "Referral transferred to "+p.NewArea
+		v.Lines = []string{p.Specialist + " in " + p.NewArea + " has the referral now and has been emailed about it. Its deadlines count from today."}
+		if p.Waitlisted {
+			v.Lines = []string{"Nobody in " + p.NewArea + " has space, so the referral is on their waiting list. The area lead there has been told."}
+		}
+	case LeadNoRoom:
+		v.Heading = p.Specialist + " has no space"
+		v.Lines = []string{p.Specialist + "'s caseload is full, so they cannot take this referral. " + nothing,
+			"Choose a specialist with space, or raise their capacity first."}
+	case LeadInactive:
+		v.Heading = p.Specialist + " is not taking referrals"
+		v.Lines = []string{p.Specialist + " is marked as not taking new referrals. " + nothing, "Choose another specialist."}
+	case LeadOtherArea:
+		v.Heading = p.Specialist + " works in another area"
+		v.Lines = []string{"You can only reassign a referral to a specialist in your area. " + nothing,
+			"To move the patient to another area, transfer the referral with their new postcode."}
+	case LeadNoSpecialist:
+		v.Heading = "Choose a specialist"
+		v.Lines = []string{"Choose the specialist to reassign the referral to from the list. " + nothing}
+	case LeadBadPostcode:
+		v.Heading = "Enter a real postcode"
+		v.Lines = []string{"Enter the patient's new postcode, like S1 2HH. " + nothing}
+	case LeadOutOfArea:
+		v.Heading = "This postcode is not in an IPSPC area"
+		v.Lines = []string{"The referral cannot be transferred there. " + nothing,
+			"Check the postcode. If the patient has moved out of every IPSPC area, close the referral and tell the referrer about local employment support."}
+	case LeadStatusConflict:
+		label, _ := statusTag(p.Status)
+		v.Heading = "You cannot do that to this referral now"
+		v.Lines = []string{"The referral's status is: " + label + ". " + nothing}
+	}
+	v.Title = v.Heading
+	v.HasErrors = false
+	return render(w, leadResultTemplate(), v)
+}
