@@ -42,7 +42,7 @@ func run() error {
 		return fmt.Errorf("aws config: %w", err)
 	}
 	// The form's hidden token is signed with the link secret, read once per execution environment.
-	formTokens, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	formTokens, err := secrets.LinkSigner(context.Background(), secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
 	if err != nil {
 		return err
 	}
