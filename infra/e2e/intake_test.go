@@ -380,3 +380,47 @@ func withTop(s map[string]any, field string, v any) map[string]any {
 	s[field] = v
 	return s
 }
+
+// TestAmbiguousInputRejected: through the local gateway (which base64-encodes what is not UTF-8
+// text, as the real one does), bytes that are not UTF-8, a lone surrogate escape, a duplicated key
+// and an invisible character in a name are each a 400, and nothing is stored (SPEC §4).
+func TestAmbiguousInputRejected(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	tests := []struct {
+		name, contentType string
+		body              func(p patient) string
+		want              string
+	}{
+		{"json raw byte", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), p.GivenName, "S\xffam", 1)
+		}, `"field":""`},
+		{"json lone surrogate", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), p.GivenName, `S\ud800am`, 1)
+		}, "surrogate"},
+		{"json duplicate key", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), `"consent":true`, `"consent":true,"consent":true`, 1)
+		}, "consent twice"},
+		{"json zero-width space in a name", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), p.GivenName, "Sa\u200bm", 1)
+		}, `"field":"patient.givenName"`},
+		{"form escaped byte", "application/x-www-form-urlencoded", func(p patient) string {
+			v := p.form("ZE3 1AA", formToken(t))
+			v.Set("patient.givenName", "S\xffam")
+			return v.Encode()
+		}, "UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPatient(t)
+			res := do(t, http.MethodPost, "/referrals", tt.contentType, tt.body(p), map[string]string{"Idempotency-Key": "hyg-" + randomHex(t, 8)})
+			if res.Status != 400 || !strings.Contains(res.Body, tt.want) {
+				t.Errorf("status %d, want 400 mentioning %q: %.300s", res.Status, tt.want, res.Body)
+			}
+			if n := itemsMentioning(t, p.NHS); n != 0 {
+				t.Errorf("%d items stored", n)
+			}
+		})
+	}
+}
