@@ -1,8 +1,11 @@
 package localstack
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -157,14 +160,33 @@ func StartDynamoDBLocal(ctx context.Context, opts EmulatorOptions) (*Process, er
 //go:embed LoopbackDynamoDBLocal.java
 var loopbackLauncher []byte
 
-// writeLauncher writes the bind-address launcher where java can compile and run it.
+// writeLauncher writes the bind-address launcher where java can compile and run it: one directory
+// per launcher content (not per start), written atomically so concurrent stacks share it.
 func writeLauncher() (string, error) {
-	dir, err := os.MkdirTemp("", "dynamodb-local-")
+	sum := sha256.Sum256(loopbackLauncher)
+	dir := filepath.Join(os.TempDir(), "dynamodb-local-launcher-"+hex.EncodeToString(sum[:6]))
+	p := filepath.Join(dir, "LoopbackDynamoDBLocal.java")
+	if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, loopbackLauncher) {
+		return p, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "launcher-*.tmp")
 	if err != nil {
 		return "", err
 	}
-	p := filepath.Join(dir, "LoopbackDynamoDBLocal.java")
-	return p, os.WriteFile(p, loopbackLauncher, 0o644)
+	_, err = tmp.Write(loopbackLauncher)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return p, err
 }
 
 // StartSES starts aws-ses-v2-local and waits until GET /store answers.
