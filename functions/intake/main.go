@@ -42,7 +42,16 @@ func run() error {
 		return fmt.Errorf("aws config: %w", err)
 	}
 	// The form's hidden token is signed with the link secret, read once per execution environment.
-	formTokens, err := secrets.LinkSigner(context.Background(), secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	sm := secretsmanager.NewFromConfig(awsCfg)
+	formTokens, err := secrets.LinkSigner(context.Background(), sm, cfg.LinkSecretARN)
+	if err != nil {
+		return err
+	}
+	patientSecret, err := secrets.PatientKeySecret(context.Background(), sm, cfg.PatientKeySecretARN)
+	if err != nil {
+		return err
+	}
+	keys, err := referral.NewKeyer(patientSecret)
 	if err != nil {
 		return err
 	}
@@ -61,6 +70,7 @@ func run() error {
 	h := &intake.Handler{
 		Intake: &referral.Intake{
 			Areas:    directory.Finder{Prefixes: prefixes},
+			Keys:     keys,
 			Store:    dynamo.NewReferrals(db, cfg.Tables),
 			Calendar: calendar.Embedded(),
 			Policy:   cfg.Policy,

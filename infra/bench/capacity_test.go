@@ -108,7 +108,7 @@ func measureCapacity(t *testing.T, root string) (capacityResult, referralTemplat
 		t.Fatal(err)
 	}
 	m := newMeter(tables)
-	storeTables := dynamo.Tables{Referrals: tables["ReferralsTable"], Directory: tables["DirectoryTable"], Idempotency: tables["IdempotencyTable"]}
+	storeTables := dynamo.Tables{Referrals: tables["ReferralsTable"], Directory: tables["DirectoryTable"]}
 	var r capacityResult
 	var ids []string
 	record := func(mode ddb.ReturnConsumedCapacity, withKey bool, offset int) reading {
@@ -118,7 +118,7 @@ func measureCapacity(t *testing.T, root string) (capacityResult, referralTemplat
 				r.RecordHook += aws.ToFloat64(cc.CapacityUnits) / capacityReferrals
 			}
 		}
-		in := &referral.Intake{Areas: fixedArea(benchArea), Store: store, Calendar: calendar.Embedded(),
+		in := &referral.Intake{Areas: fixedArea(benchArea), Store: store, Keys: benchKeys, Calendar: calendar.Embedded(),
 			Policy: referral.DefaultPolicy(), Now: time.Now, NewID: referral.NewID}
 		for i := range capacityReferrals {
 			req := referral.Request{Submission: submissionFor(offset + i), Via: "api"}
@@ -143,19 +143,15 @@ func measureCapacity(t *testing.T, root string) (capacityResult, referralTemplat
 	// What the items weigh, and what they cost at AWS's rates.
 	last := ids[len(ids)-1]
 	refItem := getItem(t, db, tables["ReferralsTable"], "REFERRAL#"+last, "#REFERRAL")
-	var nhs, specialist string
-	if p, ok := refItem["patient"].(*ddb.AttributeValueMemberM); ok {
-		nhs = p.Value["nhsNumber"].(*ddb.AttributeValueMemberS).Value
-	}
-	specialist = refItem["specialistId"].(*ddb.AttributeValueMemberS).Value
+	patientKey := refItem["patientKey"].(*ddb.AttributeValueMemberS).Value
+	specialist := refItem["specialistId"].(*ddb.AttributeValueMemberS).Value
 	r.Sizes = map[string]int{
 		"referral":   itemSize(refItem),
-		"open case":  itemSize(getItem(t, db, tables["ReferralsTable"], "OPEN#"+benchArea+"#"+nhs, "#OPEN")),
+		"open case":  itemSize(getItem(t, db, tables["ReferralsTable"], "OPEN#"+benchArea+"#"+patientKey, "#OPEN")),
 		"specialist": itemSize(getItem(t, db, tables["DirectoryTable"], "AREA#"+benchArea, "SPECIALIST#"+specialist)),
-		"claim":      itemSize(anyItem(t, db, tables["IdempotencyTable"])),
 		"Due entry":  itemSize(keysOnly(refItem, "pk", "sk", "dueShard", "dueAt")),
 	}
-	for _, k := range []string{"referral", "open case", "specialist", "claim"} {
+	for _, k := range []string{"referral", "open case", "specialist"} {
 		r.ModelWrites += 2 * writeUnits(r.Sizes[k])
 	}
 	r.ModelWrites += writeUnits(r.Sizes["Due entry"])
@@ -201,15 +197,6 @@ func getItem(t *testing.T, db *dynamodb.Client, table, pk, sk string) map[string
 		t.Fatalf("get %s %s from %s: %v", pk, sk, table, err)
 	}
 	return out.Item
-}
-
-func anyItem(t *testing.T, db *dynamodb.Client, table string) map[string]ddb.AttributeValue {
-	t.Helper()
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(1)})
-	if err != nil || len(out.Items) == 0 {
-		t.Fatalf("scan %s: %v", table, err)
-	}
-	return out.Items[0]
 }
 
 func keysOnly(item map[string]ddb.AttributeValue, keys ...string) map[string]ddb.AttributeValue {

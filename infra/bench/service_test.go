@@ -102,10 +102,10 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult)
 			t.Errorf("stop the stack: %v", err)
 		}
 	}()
-	tables := dynamo.Tables{Referrals: s.TableName("ReferralsTable"), Directory: s.TableName("DirectoryTable"), Idempotency: s.TableName("IdempotencyTable")}
+	tables := dynamo.Tables{Referrals: s.TableName("ReferralsTable"), Directory: s.TableName("DirectoryTable")}
 	// The intake's own DynamoDB work, in this process: what the function cannot do without.
 	store := &referral.Intake{
-		Areas: fixedArea(benchArea), Store: dynamo.NewReferrals(db, tables), Calendar: calendar.Embedded(),
+		Areas: fixedArea(benchArea), Store: dynamo.NewReferrals(db, tables), Keys: benchKeys, Calendar: calendar.Embedded(),
 		Policy: referral.DefaultPolicy(), Now: time.Now, NewID: referral.NewID,
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: loadClients}}
@@ -116,7 +116,7 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult)
 		if err != nil || status != http.StatusCreated {
 			t.Fatalf("referral %d: status %d, %v\n%s", i, status, err, logs.String())
 		}
-		p, err := putSmall(db, tables.Idempotency, i)
+		p, err := putSmall(db, tables.Referrals, i)
 		if err != nil {
 			t.Fatalf("PutItem: %v", err)
 		}
@@ -216,7 +216,7 @@ func putSmall(db *dynamodb.Client, table string, i int) (time.Duration, error) {
 		TableName: aws.String(table),
 		Item: map[string]ddb.AttributeValue{
 			"pk": &ddb.AttributeValueMemberS{Value: fmt.Sprintf("bench-put-%d", i)},
-			"v":  &ddb.AttributeValueMemberS{Value: "x"},
+			"sk": &ddb.AttributeValueMemberS{Value: "x"},
 		},
 	})
 	return time.Since(start), err
@@ -271,3 +271,6 @@ func randomKey() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(math.MaxInt64))
 	return fmt.Sprintf("bench-%x", n)
 }
+
+// benchKeys is the in-process intake's Keyer (a fixed bench secret).
+var benchKeys, _ = referral.NewKeyer([]byte("bench-patient-key-secret-of-32-bytes"))

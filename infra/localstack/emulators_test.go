@@ -173,7 +173,6 @@ func TestCreateTablesFromProjectTemplate(t *testing.T) {
 	}{
 		{"ReferralsTable", "expiresAt", true, 4}, // Waitlist, Due, AreaStatus, AreaReceived
 		{"DirectoryTable", "", false, 0},
-		{"IdempotencyTable", "expiresAt", false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.table, func(t *testing.T) {

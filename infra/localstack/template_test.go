@@ -247,7 +247,7 @@ func TestProjectTemplate(t *testing.T) {
 	}
 	intake := mustFunction(t, tmpl, "IntakeFunction")
 	for k, v := range map[string]string{
-		"REFERRALS_TABLE": "ReferralsTable", "DIRECTORY_TABLE": "DirectoryTable", "IDEMPOTENCY_TABLE": "IdempotencyTable",
+		"REFERRALS_TABLE": "ReferralsTable", "DIRECTORY_TABLE": "DirectoryTable",
 		"MIN_AGE": "18", "REFERRER_EMAIL_DOMAINS": "nhs.net", "CONTACT_WORKING_DAYS": "2",
 	} {
 		if got := intake.Environment[k]; got != v {

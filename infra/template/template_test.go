@@ -29,8 +29,8 @@ var wantGrants = map[string]map[string][]string{
 	"IntakeFunction": {
 		"ReferralsTable":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		"DirectoryTable":   {"dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
-		"IdempotencyTable": {"dynamodb:GetItem", "dynamodb:PutItem"},
 		"LinkSecret":       {"secretsmanager:GetSecretValue"},
+		"PatientKeySecret": {"secretsmanager:GetSecretValue"},
 	},
 	"NotifierFunction": {
 		"ReferralsTable":     {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
@@ -230,7 +230,6 @@ func TestTables(t *testing.T) {
 	}{
 		{table: "ReferralsTable", pitr: true, ttl: "expiresAt", stream: "NEW_AND_OLD_IMAGES"}, // notification records expire
 		{table: "DirectoryTable", pitr: true},
-		{table: "IdempotencyTable", ttl: "expiresAt"}, // responses kept for the replay window only
 	}
 	var want []string
 	for _, tt := range tests {
@@ -643,7 +642,7 @@ func TestParameters(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	tm := mustLoad(t)
-	for _, name := range []string{"ApiUrl", "ReferralsTableName", "DirectoryTableName", "IdempotencyTableName",
+	for _, name := range []string{"ApiUrl", "ReferralsTableName", "DirectoryTableName",
 		"StreamFailureQueueUrl", "BounceFailureQueueUrl", "CriticalAlarmTopicArn", "WarningAlarmTopicArn", "DashboardUrl"} {
 		o, ok := tm.Outputs[name]
 		if !ok {

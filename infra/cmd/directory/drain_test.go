@@ -56,7 +56,7 @@ func TestCapacityChangeDrainsTheWaitlist(t *testing.T) {
 	store := dynamo.NewReferrals(client, dynamo.Tables{Referrals: refTable, Directory: dirTable})
 	var ids []string
 	for i, nhs := range []string{"9434765919", "4010232137"} {
-		r := referral.Referral{ID: referral.NewID(), Area: "slough", ReceivedAt: time.Now().Add(time.Duration(i) * time.Second).UTC(),
+		r := referral.Referral{ID: referral.NewID(), Area: "slough", PatientKey: testPatientKeys.PatientKey(nhs), ReceivedAt: time.Now().Add(time.Duration(i) * time.Second).UTC(),
 			ContactBy: calendar.Date{Year: 2026, Month: 12, Day: 1}, MeetBy: calendar.Date{Year: 2026, Month: 12, Day: 11},
 			Submission: referral.Submission{Patient: referral.Patient{GivenName: "A", FamilyName: "B", NHSNumber: nhs}},
 			Events:     []referral.Event{{At: time.Now(), Type: referral.EventReceived, By: referral.System, Via: "api"}}}
@@ -106,3 +106,6 @@ func createReferralsTable(t *testing.T, client *dynamodb.Client) string {
 	})
 	return tables["ReferralsTable"]
 }
+
+// testPatientKeys keys the test's patients as the intake would (a fixed test secret).
+var testPatientKeys, _ = referral.NewKeyer([]byte("cmd-test-patient-key-secret-32-bytes"))

@@ -96,7 +96,7 @@ func TestReportAgainstDynamoDBLocal(t *testing.T) {
 	// Three referrals for a specialist with room for two: two assigned, one waitlisted.
 	for i, nhs := range []string{"9434765919", "4010232137", "9990548609"} {
 		at := now.Add(time.Duration(i) * time.Millisecond)
-		r := referral.Referral{ID: referral.NewID(), Area: "north", ReceivedAt: at,
+		r := referral.Referral{ID: referral.NewID(), Area: "north", PatientKey: testPatientKeys.PatientKey(nhs), ReceivedAt: at,
 			ContactBy: today.AddDays(5), MeetBy: today.AddDays(14),
 			Submission: referral.Submission{Patient: referral.Patient{GivenName: "A", FamilyName: "B", NHSNumber: nhs}, EmploymentStatus: "unemployed"},
 			Events:     []referral.Event{{At: at, Type: referral.EventReceived, By: referral.System, Via: "api"}}}
@@ -142,3 +142,6 @@ func TestReportAgainstDynamoDBLocal(t *testing.T) {
 		t.Errorf("html report shows a specialist id or NHS number")
 	}
 }
+
+// testPatientKeys keys the test's patients as the intake would (a fixed test secret).
+var testPatientKeys, _ = referral.NewKeyer([]byte("cmd-test-patient-key-secret-32-bytes"))

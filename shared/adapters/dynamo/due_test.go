@@ -70,7 +70,7 @@ func seedReferrals(t *testing.T, client *dynamodb.Client, table string, total, d
 		if i < due {
 			r.ContactBy = horizon
 		}
-		put, err := (&Referrals{tables: Tables{Referrals: table}}).putReferral(r)
+		put, err := (&Referrals{tables: Tables{Referrals: table}}).putReferral(r, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

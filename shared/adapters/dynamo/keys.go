@@ -2,6 +2,8 @@
 // table names; they never load AWS configuration.
 package dynamo
 
+import "github.com/ipspc/referrals/shared/domain/referral"
+
 // Item layout. Every table has a string partition key "pk"; the referrals and directory tables also
 // have a string sort key "sk".
 //
@@ -15,12 +17,11 @@ package dynamo
 //
 //	pk = "REFERRAL#<referralId>"  sk = "#REFERRAL"             the referral and its append-only events
 //	pk = "REFERRAL#<referralId>"  sk = "NOTIFIED#<kind>"       one per email kind sent (issue 3)
-//	pk = "OPEN#<areaId>#<nhsNumber>"  sk = "#OPEN"             exists while the patient has an open
+//	pk = "OPEN#<areaId>#<patientKey>"  sk = "#OPEN"            exists while the patient has an open
 //	                                                           referral in the area (re-referral rule)
 //
-// IdempotencyTable
-//
-//	pk = "<scope>#<key>"  the stored response of a request, with expiresAt for TTL
+// No key holds an NHS number: patientKey is its keyed hash (referral.Keyer), stored on the
+// referral. An idempotency key's claim is its referral: the id is derived from the key.
 const (
 	attrPK = "pk"
 	attrSK = "sk"
@@ -40,4 +41,9 @@ const (
 func areaPK(areaID string) string             { return areaPrefix + areaID }
 func specialistSK(specialistID string) string { return specialistPrefix + specialistID }
 func referralPK(referralID string) string     { return referralPrefix + referralID }
-func openPK(areaID, nhsNumber string) string  { return openPrefix + areaID + "#" + nhsNumber }
+
+// openPK keys a patient's open case in an area. It takes the referral's stored patient key, never
+// an NHS number (the type keeps one from being passed).
+func openPK(areaID string, patient referral.PatientKey) string {
+	return openPrefix + areaID + "#" + string(patient)
+}

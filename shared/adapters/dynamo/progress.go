@@ -174,8 +174,11 @@ func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Ev
 
 // readOpenCase returns the patient's open case in r's area, or nil if there is none.
 func (p *Progress) readOpenCase(ctx context.Context, r referral.Referral) (*openItem, error) {
+	if err := hasPatientKey(r); err != nil {
+		return nil, err
+	}
 	out, err := p.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &p.tables.Referrals, Key: itemKey(openPK(r.Area, r.Patient.NHSNumber), openSK), ConsistentRead: aws.Bool(true),
+		TableName: &p.tables.Referrals, Key: itemKey(openPK(r.Area, r.PatientKey), openSK), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read open case: %w", err)
@@ -215,7 +218,7 @@ func (p *Progress) planClose(r referral.Referral, e referral.Event, open *openIt
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}}
 
-	openKey := itemKey(openPK(r.Area, r.Patient.NHSNumber), openSK)
+	openKey := itemKey(openPK(r.Area, r.PatientKey), openSK)
 	switch {
 	case open == nil:
 		// No open case holds capacity for this patient (the data predates open cases, or was

@@ -42,7 +42,7 @@ func (f progressFixture) record(t *testing.T, nhs string) referral.Referral {
 func (f progressFixture) openCase(t *testing.T, nhs string) *openItem {
 	t.Helper()
 	out, err := f.client.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: &f.tables.Referrals, Key: itemKey(openPK("south-yorkshire", nhs), openSK), ConsistentRead: aws.Bool(true),
+		TableName: &f.tables.Referrals, Key: itemKey(openPK("south-yorkshire", testKeys.PatientKey(nhs)), openSK), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		t.Fatalf("get open case: %v", err)
@@ -60,7 +60,7 @@ func (f progressFixture) openCase(t *testing.T, nhs string) *openItem {
 func (f progressFixture) deleteOpenCase(t *testing.T, nhs string) {
 	t.Helper()
 	if _, err := f.client.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{
-		TableName: &f.tables.Referrals, Key: itemKey(openPK("south-yorkshire", nhs), openSK),
+		TableName: &f.tables.Referrals, Key: itemKey(openPK("south-yorkshire", testKeys.PatientKey(nhs)), openSK),
 	}); err != nil {
 		t.Fatal(err)
 	}

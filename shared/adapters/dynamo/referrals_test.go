@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,9 +31,8 @@ func newStoreFixture(t *testing.T, specialists ...directory.Specialist) storeFix
 	t.Helper()
 	client := newTestClient(t)
 	tables := Tables{
-		Referrals:   createTable(t, client, templateTable(t, "ReferralsTable")),
-		Directory:   createTable(t, client, templateTable(t, "DirectoryTable")),
-		Idempotency: createTable(t, client, templateTable(t, "IdempotencyTable")),
+		Referrals: createTable(t, client, templateTable(t, "ReferralsTable")),
+		Directory: createTable(t, client, templateTable(t, "DirectoryTable")),
 	}
 	dir := NewDirectory(client, tables.Directory)
 	file := directory.File{
@@ -52,10 +52,13 @@ func specialist(id, area string, capacity int, active bool) directory.Specialist
 	return directory.Specialist{ID: id, AreaID: area, Name: "Spec " + id, Email: id + "@example.org", Capacity: capacity, Active: active}
 }
 
+// testKeys is the Keyer of store tests: a fixed test secret.
+var testKeys, _ = referral.NewKeyer([]byte("store-test-patient-key-secret-32-bytes"))
+
 func newReferral(nhs, area string) referral.Referral {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	return referral.Referral{
-		ID: referral.NewID(), Area: area, ReceivedAt: now,
+		ID: referral.NewID(), Area: area, ReceivedAt: now, PatientKey: testKeys.PatientKey(nhs),
 		ContactBy: calendar.Date{Year: 2026, Month: 11, Day: 25}, MeetBy: calendar.Date{Year: 2026, Month: 12, Day: 7},
 		Submission: referral.Submission{
 			Patient:          referral.Patient{GivenName: "Sam", FamilyName: "Taylor", DateOfBirth: "1988-02-29", NHSNumber: nhs, Postcode: "S1 2HH", Phone: "07700900123", PreferredContact: "phone"},
@@ -211,37 +214,168 @@ func TestRecordIdempotencyClaims(t *testing.T) {
 	f := newStoreFixture(t, specialist("ann", "south-yorkshire", 20, true))
 	ctx := context.Background()
 	r := newReferral("9434765919", "south-yorkshire")
-	claim := &referral.Idempotency{Key: "key-1", RequestHash: "h1", ExpiresAt: r.ReceivedAt.Add(24 * time.Hour)}
+	r.ID = testKeys.KeyedID("key-1", 0)
+	claim := &referral.Idempotency{Tag: testKeys.KeyTag("key-1"), RequestHash: "h1"}
 	first, err := f.store.Record(ctx, r, claim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := newReferral("9434765919", "south-yorkshire")
-	if _, err := f.store.Record(ctx, again, claim); !errors.Is(err, referral.ErrKeyTaken) {
-		t.Fatalf("second Record with the same key: err = %v, want ErrKeyTaken", err)
+	again := newReferral("4010232137", "south-yorkshire")
+	again.ID = r.ID
+	_, err = f.store.Record(ctx, again, &referral.Idempotency{Tag: claim.Tag, RequestHash: "h2"})
+	var taken *referral.IDTaken
+	if !errors.As(err, &taken) || taken.Held == nil {
+		t.Fatalf("second Record under the same id: err = %v, want *IDTaken with the held claim", err)
+	}
+	if want := (referral.Idempotency{Tag: claim.Tag, RequestHash: "h1", Receipt: first.Receipt()}); *taken.Held != want {
+		t.Errorf("held claim = %+v, want %+v (the original receipt)", *taken.Held, want)
 	}
 	// Nothing of the refused attempt was written (one transaction: all or nothing).
-	if out, _ := f.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &f.tables.Referrals, Key: itemKey(referralPK(again.ID), referralSK)}); out.Item != nil {
-		t.Errorf("refused referral %s was stored", again.ID)
-	}
 	if got := f.caseloads(t, "south-yorkshire")["ann"]; got != 1 {
 		t.Errorf("caseload = %d after a refused duplicate, want 1", got)
 	}
-	got, err := f.store.Claimed(ctx, "key-1", r.ReceivedAt)
-	if err != nil || got.RequestHash != "h1" || got.Receipt != first.Receipt() {
-		t.Fatalf("Claimed = %+v, %v; want receipt %+v", got, err, first.Receipt())
+	if out, _ := f.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &f.tables.Referrals, Key: itemKey(openPK("south-yorkshire", again.PatientKey), openSK)}); out.Item != nil {
+		t.Errorf("refused referral's open case was stored")
 	}
-	if _, err := f.store.Claimed(ctx, "key-1", r.ReceivedAt.Add(25*time.Hour)); referral.ErrorCode(err) != referral.CodeNotFound {
-		t.Errorf("expired claim: err = %v, want not found", err)
+	// A referral made without a key holds its id with no claim.
+	plain, err := f.store.Record(ctx, newReferral("9990548609", "south-yorkshire"), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := f.store.Claimed(ctx, "never-used", r.ReceivedAt); referral.ErrorCode(err) != referral.CodeNotFound {
-		t.Errorf("unknown key: err = %v, want not found", err)
+	clash := newReferral("9434765919", "norfolk")
+	clash.ID = plain.ID
+	if _, err := f.store.Record(ctx, clash, claim); !errors.As(err, &taken) || taken.Held != nil {
+		t.Errorf("Record under a keyless referral's id: err = %v, want *IDTaken with no claim", err)
 	}
-	// After the window a key may be used again (TTL deletion can lag by days).
-	later := newReferral("4010232137", "south-yorkshire")
-	later.ReceivedAt = r.ReceivedAt.Add(25 * time.Hour)
-	if _, err := f.store.Record(ctx, later, &referral.Idempotency{Key: "key-1", RequestHash: "h2", ExpiresAt: later.ReceivedAt.Add(24 * time.Hour)}); err != nil {
-		t.Fatalf("reuse of an expired key: %v", err)
+	// The claim keeps the referral under DynamoDB's 1 KB write unit.
+	out, err := f.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &f.tables.Referrals, Key: itemKey(referralPK(first.ID), referralSK)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size := itemBytes(out.Item); size >= 1024 {
+		t.Errorf("keyed referral is %d bytes, want under 1024", size)
+	}
+}
+
+// itemBytes is an item's size by DynamoDB's rules for strings, numbers, booleans, lists and maps
+// (names plus values; the overheads of lists and maps counted as 3 bytes and 1 per element).
+func itemBytes(item map[string]ddb.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + valueBytes(v)
+	}
+	return n
+}
+
+func valueBytes(v ddb.AttributeValue) int {
+	switch v := v.(type) {
+	case *ddb.AttributeValueMemberS:
+		return len(v.Value)
+	case *ddb.AttributeValueMemberN:
+		return (len(v.Value)+1)/2 + 1
+	case *ddb.AttributeValueMemberBOOL, *ddb.AttributeValueMemberNULL:
+		return 1
+	case *ddb.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueBytes(e)
+		}
+		return n
+	case *ddb.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueBytes(e)
+		}
+		return n
+	}
+	return 0
+}
+
+// TestNoKeyHoldsAnNHSNumber scans every item written by intake, re-referral, close and drain: the
+// NHS number is in no key, and the open case is keyed by the referral's stored patient key.
+func TestNoKeyHoldsAnNHSNumber(t *testing.T) {
+	t.Parallel()
+	f := newStoreFixture(t, specialist("ann", "south-yorkshire", 1, true))
+	ctx := context.Background()
+	nhs := []string{"9434765919", "4010232137"}
+	first, err := f.store.Record(ctx, newReferral(nhs[0], "south-yorkshire"), &referral.Idempotency{Tag: testKeys.KeyTag("k"), RequestHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Record(ctx, newReferral(nhs[0], "south-yorkshire"), nil); err != nil { // a re-referral
+		t.Fatal(err)
+	}
+	if _, err := f.store.Record(ctx, newReferral(nhs[1], "south-yorkshire"), nil); err != nil { // waitlisted
+		t.Fatal(err)
+	}
+	out, err := f.client.Scan(ctx, &dynamodb.ScanInput{TableName: &f.tables.Referrals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := 0
+	for _, item := range out.Items {
+		for _, attr := range []string{attrPK, attrSK, "waitArea", "waitSince", "dueShard", "dueAt", "patientKey"} {
+			v, _ := item[attr].(*ddb.AttributeValueMemberS)
+			for _, n := range nhs {
+				if v != nil && strings.Contains(v.Value, n) {
+					t.Errorf("key attribute %s = %q holds an NHS number", attr, v.Value)
+				}
+			}
+		}
+		if pk := item[attrPK].(*ddb.AttributeValueMemberS).Value; strings.HasPrefix(pk, openPrefix) {
+			opens++
+			if pk != openPK("south-yorkshire", testKeys.PatientKey(nhs[0])) && pk != openPK("south-yorkshire", testKeys.PatientKey(nhs[1])) {
+				t.Errorf("open case %s is not keyed by a patient key", pk)
+			}
+		}
+	}
+	if opens != 2 || len(out.Items) != 5 {
+		t.Errorf("scanned %d items with %d open cases, want 5 (3 referrals, 2 open cases)", len(out.Items), opens)
+	}
+	// A stored referral carries its key, so later writes find the open case without recomputing it.
+	loaded, err := f.store.load(ctx, referralPK(first.ID))
+	if err != nil || loaded.PatientKey != testKeys.PatientKey(nhs[0]) {
+		t.Errorf("loaded patient key = %q, %v", loaded.PatientKey, err)
+	}
+	// A referral without a patient key is refused, not keyed by anything else.
+	bare := newReferral(nhs[1], "norfolk")
+	bare.PatientKey = ""
+	if _, err := f.store.Record(ctx, bare, nil); err == nil {
+		t.Error("Record without a patient key succeeded")
+	}
+}
+
+// TestRecordFromStaleCaseloads: a process whose cached caseloads are stale (another process filled
+// the specialist meanwhile) is refused by the caseload condition, re-reads and waitlists; it never
+// takes a specialist past capacity.
+func TestRecordFromStaleCaseloads(t *testing.T) {
+	t.Parallel()
+	f := newStoreFixture(t, specialist("ann", "south-yorkshire", 2, true))
+	ctx := context.Background()
+	a := f.store
+	b := NewReferrals(f.client, f.tables) // a second process, with its own cache
+	var reads int
+	a.Consumed = func(op string, _ ddb.ConsumedCapacity) {
+		if op == "specialists" {
+			reads++
+		}
+	}
+	if r, err := a.Record(ctx, newReferral(validNHS(t, 1), "south-yorkshire"), nil); err != nil || r.Status != referral.StatusAssigned {
+		t.Fatalf("first: %+v, %v", r, err)
+	}
+	if r, err := b.Record(ctx, newReferral(validNHS(t, 2), "south-yorkshire"), nil); err != nil || r.Status != referral.StatusAssigned {
+		t.Fatalf("second, other process: %+v, %v", r, err)
+	}
+	// a's cache still says ann has one: its choice is stale and must be caught.
+	r, err := a.Record(ctx, newReferral(validNHS(t, 3), "south-yorkshire"), nil)
+	if err != nil || r.Status != referral.StatusWaitlisted {
+		t.Fatalf("third, from a stale cache: %+v, %v; want waitlisted", r, err)
+	}
+	if got := f.caseloads(t, "south-yorkshire")["ann"]; got != 2 {
+		t.Errorf("ann's caseload = %d, want 2 (her capacity)", got)
+	}
+	if reads != 2 {
+		t.Errorf("process a read the specialists %d times, want 2 (once to start, once after the stale choice)", reads)
 	}
 }
 

@@ -146,7 +146,7 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 			return nil, r, false, err
 		}
 		items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
-			TableName: &s.tables.Referrals, Key: itemKey(openPK(r.Area, r.Patient.NHSNumber), openSK),
+			TableName: &s.tables.Referrals, Key: itemKey(openPK(r.Area, r.PatientKey), openSK),
 			ConditionExpression: openExpr.Condition(), UpdateExpression: openExpr.Update(),
 			ExpressionAttributeNames: openExpr.Names(), ExpressionAttributeValues: openExpr.Values(),
 		}})
@@ -181,6 +181,7 @@ func (it referralItem) referral() (referral.Referral, error) {
 	r := referral.Referral{
 		ID: it.ReferralID, Submission: it.Submission, Area: it.Area, Status: referral.Status(it.Status),
 		SpecialistID: it.SpecialistID, ReReferral: it.ReReferral, Events: it.Events,
+		PatientKey: referral.PatientKey(it.PatientKey),
 	}
 	var err1, err2, err3 error
 	r.ReceivedAt, err1 = time.Parse(time.RFC3339, it.ReceivedAt)

@@ -32,6 +32,15 @@ func LinkSecret(ctx context.Context, client API, id string) ([]byte, error) {
 	return secret, err
 }
 
+// PatientKeySecret fetches the patient-key secret named by id (PATIENT_KEY_SECRET_ARN): the key of
+// the keyed hashes that stand for NHS numbers and idempotency keys in stored keys. Only its
+// current version is read: it is never rotated (docs/operations.md), since a new key would orphan
+// every open case already stored.
+func PatientKeySecret(ctx context.Context, client API, id string) ([]byte, error) {
+	secret, _, err := secretVersion(ctx, client, "patient key secret", "PATIENT_KEY_SECRET_ARN", id, StageCurrent)
+	return secret, err
+}
+
 // LinkSecrets fetches the current signed-link secret and, when there has been a rotation, the
 // previous one (SPEC §8: a link signed before a rotation works until it expires).
 func LinkSecrets(ctx context.Context, client API, id string) (current, previous []byte, err error) {
@@ -48,8 +57,12 @@ func LinkSecrets(ctx context.Context, client API, id string) (current, previous 
 // linkSecretVersion fetches one version stage of the secret; found is false when the secret has
 // no version in that stage.
 func linkSecretVersion(ctx context.Context, client API, id, stage string) (secret []byte, found bool, err error) {
+	return secretVersion(ctx, client, "link secret", "LINK_SECRET_ARN", id, stage)
+}
+
+func secretVersion(ctx context.Context, client API, what, env, id, stage string) (secret []byte, found bool, err error) {
 	if id == "" {
-		return nil, false, fmt.Errorf("LINK_SECRET_ARN is not set")
+		return nil, false, fmt.Errorf("%s is not set", env)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -59,10 +72,10 @@ func linkSecretVersion(ctx context.Context, client API, id, stage string) (secre
 	case stage != StageCurrent && errors.As(err, &nf):
 		return nil, false, nil
 	case err != nil:
-		return nil, false, fmt.Errorf("read link secret (%s): %w", stage, err)
+		return nil, false, fmt.Errorf("read %s (%s): %w", what, stage, err)
 	}
 	if out.SecretString == nil || len(*out.SecretString) < 32 {
-		return nil, false, fmt.Errorf("link secret %s (%s) is shorter than 32 characters", id, stage)
+		return nil, false, fmt.Errorf("%s %s (%s) is shorter than 32 characters", what, id, stage)
 	}
 	return []byte(*out.SecretString), true, nil
 }

@@ -23,6 +23,8 @@ type Referral struct {
 	// ReReferral is set when the patient already had an open referral in the area: it goes to the
 	// same specialist and uses no extra capacity (SPEC §5).
 	ReReferral bool
+	// PatientKey keys the patient's open case (a keyed hash of the NHS number, set at intake).
+	PatientKey PatientKey
 	ReceivedAt time.Time
 	ContactBy  calendar.Date
 	MeetBy     calendar.Date
@@ -75,24 +77,26 @@ const (
 // System is the actor recorded for changes nobody made by hand.
 const System = "system"
 
-// Idempotency is a claim on an idempotency key: while it is unexpired, the same key with the same
-// request hash gets the stored receipt back, and with another hash gets a conflict.
+// Idempotency is an idempotency key's claim, stored on the referral the key created: the
+// referral's id is derived from the key, so storing the referral is claiming the key.
 type Idempotency struct {
-	Key         string
-	RequestHash string
-	ExpiresAt   time.Time
-	Receipt     Receipt // filled in by the store when the referral is recorded
+	Tag         string  // Keyer.KeyTag of the key: tells the key's referral from an id collision
+	RequestHash string  // RequestHash of the submission
+	Receipt     Receipt // the receipt first given, filled in by the store when it records
 }
 
-// ErrKeyTaken is returned by a Store when the idempotency key is already claimed and unexpired.
-var ErrKeyTaken = errors.New("idempotency key already used")
+// IDTaken is returned by Store.Record when a referral with r's id is already stored. Held is that
+// referral's idempotency claim (nil when it was created without a key): the caller decides whether
+// it is a replay, a conflict, or an id to move on from.
+type IDTaken struct{ Held *Idempotency }
+
+func (e *IDTaken) Error() string { return "referral id already taken" }
 
 // Store records referrals. Record routes r (SPEC §5) and stores it, its audit events, the caseload
-// change and the idempotency claim atomically; it returns r as stored (status, specialist,
-// re-referral flag filled in). Claimed returns the unexpired claim on key, or a not-found error.
+// change and the idempotency claim (kept on the referral) atomically, on the condition that r.ID is
+// new (else *IDTaken); it returns r as stored (status, specialist, re-referral flag filled in).
 type Store interface {
 	Record(ctx context.Context, r Referral, claim *Idempotency) (Referral, error)
-	Claimed(ctx context.Context, key string, now time.Time) (Idempotency, error)
 }
 
 // AreaFinder maps a normalised postcode to an area id (SPEC §5 longest-prefix match).
@@ -116,6 +120,7 @@ func DefaultPolicy() Policy {
 // Intake takes submissions: validate, find the area, compute deadlines, record.
 type Intake struct {
 	Areas    AreaFinder
+	Keys     *Keyer // patient keys and key-derived referral ids
 	Store    Store
 	Calendar *calendar.Calendar
 	Policy   Policy
@@ -165,33 +170,46 @@ func (in *Intake) Submit(ctx context.Context, req Request) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("deadlines: %w", err)
 	}
 	r := Referral{
-		ID: in.NewID(), Submission: sub, Area: area, ReceivedAt: now.UTC().Truncate(time.Second),
-		ContactBy: contactBy, MeetBy: meetBy,
+		Submission: sub, Area: area, PatientKey: in.Keys.PatientKey(sub.Patient.NHSNumber),
+		ReceivedAt: now.UTC().Truncate(time.Second), ContactBy: contactBy, MeetBy: meetBy,
 		Events: []Event{{At: now.UTC(), Type: EventReceived, By: System, Via: req.Via}},
 	}
-	var claim *Idempotency
-	if req.IdempotencyKey != "" {
-		claim = &Idempotency{Key: req.IdempotencyKey, RequestHash: RequestHash(sub), ExpiresAt: now.Add(in.Policy.IdempotencyWindow)}
+	if req.IdempotencyKey == "" {
+		return in.record(ctx, r, nil, func(int) string { return in.NewID() })
 	}
-	stored, err := in.Store.Record(ctx, r, claim)
-	switch {
-	case errors.Is(err, ErrKeyTaken):
-		return in.replay(ctx, *claim, now)
-	case err != nil:
-		return Outcome{}, unavailable("record referral", err)
-	}
-	return Outcome{Referral: stored, Receipt: stored.Receipt()}, nil
+	claim := &Idempotency{Tag: in.Keys.KeyTag(req.IdempotencyKey), RequestHash: RequestHash(sub)}
+	return in.record(ctx, r, claim, func(n int) string { return in.Keys.KeyedID(req.IdempotencyKey, n) })
 }
 
-func (in *Intake) replay(ctx context.Context, claim Idempotency, now time.Time) (Outcome, error) {
-	prior, err := in.Store.Claimed(ctx, claim.Key, now)
-	if err != nil {
-		return Outcome{}, unavailable("read idempotency claim", err)
+// maxIDs bounds the ids tried for one submission. Another referral holds an id only after a
+// collision in 31^8 ids, or when the same key was used more than a window ago: a handful suffice.
+const maxIDs = 8
+
+// record stores r under the ids id(0), id(1)… until one is free, deciding on each taken one: the
+// key's own referral within the window is a replay (same request) or a conflict (another
+// request); anything else (a collision, or the key's use of more than a window ago) moves on to the
+// next id. Key-derived ids are a fixed sequence, so a replay finds its referral wherever it is.
+func (in *Intake) record(ctx context.Context, r Referral, claim *Idempotency, id func(n int) string) (Outcome, error) {
+	for n := range maxIDs {
+		r.ID = id(n)
+		stored, err := in.Store.Record(ctx, r, claim)
+		var taken *IDTaken
+		switch {
+		case errors.As(err, &taken):
+			held := taken.Held
+			if claim == nil || held == nil || held.Tag != claim.Tag || !r.ReceivedAt.Before(held.Receipt.ReceivedAt.Add(in.Policy.IdempotencyWindow)) {
+				continue
+			}
+			if held.RequestHash != claim.RequestHash {
+				return Outcome{}, &Error{Code: CodeConflict, Message: "This idempotency key was already used for a different referral. Use a new key for a new referral"}
+			}
+			return Outcome{Receipt: held.Receipt, Replayed: true}, nil
+		case err != nil:
+			return Outcome{}, unavailable("record referral", err)
+		}
+		return Outcome{Referral: stored, Receipt: stored.Receipt()}, nil
 	}
-	if prior.RequestHash != claim.RequestHash {
-		return Outcome{}, &Error{Code: CodeConflict, Message: "This idempotency key was already used for a different referral. Use a new key for a new referral"}
-	}
-	return Outcome{Receipt: prior.Receipt, Replayed: true}, nil
+	return Outcome{}, unavailable("record referral", fmt.Errorf("no free referral id in %d tries", maxIDs))
 }
 
 // withDecodeErrors merges type errors from decoding with the rule errors of Validate, leaving out
@@ -234,10 +252,11 @@ func (w *wrapped) Error() string   { return w.safe.Error() + ": " + w.cause.Erro
 
 // RequestHash identifies a normalised submission, so a replayed key can be told apart from a key
 // reused for a different referral. It is a one-way digest; the submission is not recoverable.
+// 128 bits are plenty to tell two requests apart, and it is stored on every keyed referral.
 func RequestHash(s Submission) string {
 	b, _ := json.Marshal(s) // a struct of strings, bools and slices always marshals
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:16])
 }
 
 // Deadlines returns contactBy and meetBy for something received (or assigned) at t (SPEC §6).

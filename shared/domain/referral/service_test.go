@@ -26,7 +26,6 @@ func (f fakeAreas) AreaFor(_ context.Context, postcode string) (string, bool, er
 
 type fakeStore struct {
 	record  func(Referral, *Idempotency) (Referral, error)
-	claimed func(key string) (Idempotency, error)
 	records []Referral
 }
 
@@ -35,8 +34,19 @@ func (f *fakeStore) Record(_ context.Context, r Referral, c *Idempotency) (Refer
 	return f.record(r, c)
 }
 
-func (f *fakeStore) Claimed(_ context.Context, key string, _ time.Time) (Idempotency, error) {
-	return f.claimed(key)
+// testKeys is a Keyer over a fixed test secret.
+var testKeys, _ = NewKeyer([]byte("test-patient-key-secret-of-32-bytes-or-more"))
+
+// heldThenAssign answers the first len(held) Records with the id taken by held[i], then assigns.
+func heldThenAssign(held ...*Idempotency) func(Referral, *Idempotency) (Referral, error) {
+	calls := 0
+	return func(r Referral, c *Idempotency) (Referral, error) {
+		calls++
+		if calls <= len(held) {
+			return r, &IDTaken{Held: held[calls-1]}
+		}
+		return assign(r, c)
+	}
 }
 
 func validSubmission() Submission {
@@ -84,22 +94,32 @@ func TestSubmit(t *testing.T) {
 		{name: "store down is unavailable", areas: fakeAreas{"S1": "x"}, store: fakeStore{record: func(r Referral, _ *Idempotency) (Referral, error) { return r, errors.New("connection refused") }},
 			wantCode: CodeUnavailable, wantSaved: 1},
 		{name: "replayed key with the same body returns the stored receipt", areas: fakeAreas{"S1": "x"}, key: "k1", wantSaved: 1,
-			store: fakeStore{
-				record: func(r Referral, _ *Idempotency) (Referral, error) { return r, ErrKeyTaken },
-				claimed: func(string) (Idempotency, error) {
-					return Idempotency{RequestHash: mustHash(t), Receipt: Receipt{ReferralID: "R-OLD22222"}}, nil
-				},
-			},
+			store: fakeStore{record: heldThenAssign(&Idempotency{Tag: testKeys.KeyTag("k1"), RequestHash: mustHash(t), Receipt: Receipt{ReferralID: "R-OLD22222", ReceivedAt: saturday.Add(-23 * time.Hour)}})},
 			wantOut: func(t *testing.T, out Outcome) {
 				if !out.Replayed || out.Receipt.ReferralID != "R-OLD22222" {
 					t.Errorf("outcome = %+v, want replay of R-OLD22222", out)
 				}
 			}},
 		{name: "same key with another body conflicts", areas: fakeAreas{"S1": "x"}, key: "k1", wantSaved: 1, wantCode: CodeConflict,
-			store: fakeStore{
-				record:  func(r Referral, _ *Idempotency) (Referral, error) { return r, ErrKeyTaken },
-				claimed: func(string) (Idempotency, error) { return Idempotency{RequestHash: "other"}, nil },
+			store: fakeStore{record: heldThenAssign(&Idempotency{Tag: testKeys.KeyTag("k1"), RequestHash: "other", Receipt: Receipt{ReceivedAt: saturday.Add(-time.Hour)}})}},
+		{name: "same key used more than a window ago is a new referral under the key's next id", areas: fakeAreas{"S1": "x"}, key: "k1", wantSaved: 2,
+			store: fakeStore{record: heldThenAssign(&Idempotency{Tag: testKeys.KeyTag("k1"), RequestHash: "other", Receipt: Receipt{ReceivedAt: saturday.Add(-24 * time.Hour)}})},
+			wantOut: func(t *testing.T, out Outcome) {
+				if out.Replayed || out.Receipt.ReferralID != testKeys.KeyedID("k1", 1) {
+					t.Errorf("outcome = %+v, want a new referral %s", out, testKeys.KeyedID("k1", 1))
+				}
 			}},
+		{name: "key-derived id held by another key's referral moves on", areas: fakeAreas{"S1": "x"}, key: "k1", wantSaved: 3,
+			store: fakeStore{record: heldThenAssign(&Idempotency{Tag: testKeys.KeyTag("k2"), RequestHash: mustHash(t), Receipt: Receipt{ReceivedAt: saturday}}, nil)},
+			wantOut: func(t *testing.T, out Outcome) {
+				if out.Replayed || out.Receipt.ReferralID != testKeys.KeyedID("k1", 2) {
+					t.Errorf("outcome = %+v, want a new referral %s", out, testKeys.KeyedID("k1", 2))
+				}
+			}},
+		{name: "random id collision without a key draws again", areas: fakeAreas{"S1": "x"}, wantSaved: 2,
+			store: fakeStore{record: heldThenAssign(nil)}},
+		{name: "ids never free gives up as unavailable", areas: fakeAreas{"S1": "x"}, key: "k1", wantSaved: maxIDs, wantCode: CodeUnavailable,
+			store: fakeStore{record: func(r Referral, _ *Idempotency) (Referral, error) { return r, &IDTaken{} }}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +129,7 @@ func TestSubmit(t *testing.T) {
 				tt.sub(&sub)
 			}
 			store := tt.store
-			in := &Intake{Areas: tt.areas, Store: &store, Calendar: calendar.Embedded(), Policy: DefaultPolicy(),
+			in := &Intake{Areas: tt.areas, Store: &store, Keys: testKeys, Calendar: calendar.Embedded(), Policy: DefaultPolicy(),
 				Now: func() time.Time { return saturday }, NewID: func() string { return "R-NEW22222" }}
 			if tt.areas == nil {
 				in.Areas = fakeAreas(nil)
@@ -121,10 +141,14 @@ func TestSubmit(t *testing.T) {
 			if len(store.records) != tt.wantSaved {
 				t.Errorf("Record called %d times, want %d", len(store.records), tt.wantSaved)
 			}
-			if tt.key != "" && len(store.records) == 1 {
-				// The claim is sent with the record, not checked in a separate round trip first.
-				if store.records[0].ID != "R-NEW22222" {
-					t.Errorf("recorded id = %s", store.records[0].ID)
+			for i, r := range store.records {
+				// The claim is the record itself: the key's i-th id, not checked in a separate round trip first.
+				want := "R-NEW22222"
+				if tt.key != "" {
+					want = testKeys.KeyedID(tt.key, i)
+				}
+				if r.ID != want || r.PatientKey != testKeys.PatientKey("9434765919") {
+					t.Errorf("record %d: id %s, patient key %s; want %s, the key of 9434765919", i, r.ID, r.PatientKey, want)
 				}
 			}
 			if tt.wantOut != nil {
@@ -141,7 +165,7 @@ func TestSubmitMergesDecodeErrorsWithRuleErrors(t *testing.T) {
 	sub.Patient = Patient{}        // "patient": 5 was sent
 	sub.Referrer.PracticeCode = "" // a rule error in a field that decoded fine
 	store := &fakeStore{}
-	in := &Intake{Areas: fakeAreas{"S1": "x"}, Store: store, Calendar: calendar.Embedded(), Policy: DefaultPolicy(), Now: time.Now, NewID: NewID}
+	in := &Intake{Areas: fakeAreas{"S1": "x"}, Store: store, Keys: testKeys, Calendar: calendar.Embedded(), Policy: DefaultPolicy(), Now: time.Now, NewID: NewID}
 	_, err := in.Submit(context.Background(), Request{Submission: sub, DecodeErrors: []FieldError{{Field: "patient", Message: "must be an object"}, {Field: "consent", Message: "must be true or false"}}})
 	var got []string
 	for _, f := range FieldErrors(err) {

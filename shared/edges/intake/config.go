@@ -17,6 +17,9 @@ type Config struct {
 	// LinkSecretARN names the signed-link secret: the intake signs and checks the form's hidden
 	// token with it (signedlink RoleForm), read with secrets.LinkSigner as the other functions do.
 	LinkSecretARN string
+	// PatientKeySecretARN names the secret under which NHS numbers and idempotency keys are hashed
+	// wherever they would be part of a stored key (referral.Keyer). Never rotated.
+	PatientKeySecretARN string
 }
 
 // ConfigFromEnv reads and checks every setting, naming each one that is missing or wrong, so a
@@ -25,10 +28,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	env := settings.New(getenv)
 	p := referral.DefaultPolicy()
 	c := Config{Tables: dynamo.Tables{
-		Referrals:   env.Required("REFERRALS_TABLE"),
-		Directory:   env.Required("DIRECTORY_TABLE"),
-		Idempotency: env.Required("IDEMPOTENCY_TABLE"),
-	}, LinkSecretARN: env.Required("LINK_SECRET_ARN")}
+		Referrals: env.Required("REFERRALS_TABLE"),
+		Directory: env.Required("DIRECTORY_TABLE"),
+	}, LinkSecretARN: env.Required("LINK_SECRET_ARN"), PatientKeySecretARN: env.Required("PATIENT_KEY_SECRET_ARN")}
 	p.Rules.MinAge = env.Number("MIN_AGE", p.Rules.MinAge, 0)
 	p.ContactWorkingDays = env.Number("CONTACT_WORKING_DAYS", p.ContactWorkingDays, 1)
 	p.MeetingWorkingDays = env.Number("MEETING_WORKING_DAYS", p.MeetingWorkingDays, 1)

@@ -7,7 +7,7 @@ import (
 )
 
 func TestConfigFromEnv(t *testing.T) {
-	base := map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "IDEMPOTENCY_TABLE": "i", "LINK_SECRET_ARN": "arn:link"}
+	base := map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "PATIENT_KEY_SECRET_ARN": "arn:patient", "LINK_SECRET_ARN": "arn:link"}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -22,7 +22,7 @@ func TestConfigFromEnv(t *testing.T) {
 			if len(p.Rules.ReferrerEmailDomains) != 1 || p.Rules.ReferrerEmailDomains[0] != "nhs.net" {
 				t.Errorf("domains = %v", p.Rules.ReferrerEmailDomains)
 			}
-			if c.Tables.Referrals != "r" || c.Tables.Directory != "d" || c.Tables.Idempotency != "i" {
+			if c.Tables.Referrals != "r" || c.Tables.Directory != "d" || c.PatientKeySecretARN != "arn:patient" {
 				t.Errorf("tables = %+v", c.Tables)
 			}
 			if c.LinkSecretARN != "arn:link" {
@@ -39,8 +39,9 @@ func TestConfigFromEnv(t *testing.T) {
 					t.Errorf("domains = %v", p.Rules.ReferrerEmailDomains)
 				}
 			}},
-		{name: "missing table", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "LINK_SECRET_ARN": "a"}, wantErr: "IDEMPOTENCY_TABLE is not set"},
-		{name: "missing link secret", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "IDEMPOTENCY_TABLE": "i"}, wantErr: "LINK_SECRET_ARN is not set"},
+		{name: "missing table", env: map[string]string{"REFERRALS_TABLE": "r", "LINK_SECRET_ARN": "a", "PATIENT_KEY_SECRET_ARN": "p"}, wantErr: "DIRECTORY_TABLE is not set"},
+		{name: "missing link secret", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "PATIENT_KEY_SECRET_ARN": "p"}, wantErr: "LINK_SECRET_ARN is not set"},
+		{name: "missing patient key secret", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "LINK_SECRET_ARN": "a"}, wantErr: "PATIENT_KEY_SECRET_ARN is not set"},
 		{name: "bad number", env: with(base, map[string]string{"CONTACT_WORKING_DAYS": "two"}), wantErr: "CONTACT_WORKING_DAYS"},
 		{name: "zero days", env: with(base, map[string]string{"MEETING_WORKING_DAYS": "0"}), wantErr: "MEETING_WORKING_DAYS"},
 		{name: "empty domains", env: with(base, map[string]string{"REFERRER_EMAIL_DOMAINS": " , "}), wantErr: "names no domain"},

@@ -33,29 +33,28 @@ const (
 	fuzzModes
 )
 
-// fuzzStore is the store of modeReal: every referral is assigned and nothing is kept, but a key
-// starting with "taken" is already claimed, for this very request when it is "taken-same" (a
-// replay) and for another one otherwise (a conflict).
-type fuzzStore struct{ hash string }
+// fuzzKeys is the Keyer of modeReal's intake.
+var fuzzKeys, _ = referral.NewKeyer([]byte("fuzz-patient-key-secret-of-32-bytes-or-more"))
+
+// fuzzStore is the store of modeReal: every referral is assigned and nothing is kept, but the keys
+// "taken-same" and "taken-other" are already claimed, for this very request by the first (a
+// replay) and for another one by the second (a conflict).
+type fuzzStore struct{}
 
 func (s *fuzzStore) Record(_ context.Context, r referral.Referral, claim *referral.Idempotency) (referral.Referral, error) {
-	if claim != nil && strings.HasPrefix(claim.Key, "taken") {
-		s.hash = claim.RequestHash
-		return r, referral.ErrKeyTaken
+	if claim != nil {
+		held := &referral.Idempotency{Tag: claim.Tag, RequestHash: "another", Receipt: receipt}
+		held.Receipt.ReceivedAt = r.ReceivedAt
+		switch claim.Tag {
+		case fuzzKeys.KeyTag("taken-same"):
+			held.RequestHash = claim.RequestHash
+			return r, &referral.IDTaken{Held: held}
+		case fuzzKeys.KeyTag("taken-other"):
+			return r, &referral.IDTaken{Held: held}
+		}
 	}
 	r.Status, r.SpecialistID = referral.StatusAssigned, "ann"
 	return r, nil
-}
-
-func (s *fuzzStore) Claimed(_ context.Context, key string, now time.Time) (referral.Idempotency, error) {
-	if !strings.HasPrefix(key, "taken") {
-		return referral.Idempotency{}, referral.Errorf(referral.CodeNotFound, "no such idempotency key")
-	}
-	c := referral.Idempotency{Key: key, RequestHash: "another", Receipt: receipt, ExpiresAt: now.Add(time.Hour)}
-	if key == "taken-same" {
-		c.RequestHash = s.hash
-	}
-	return c, nil
 }
 
 // fuzzAreas puts postcodes in Sheffield (S…) in South Yorkshire and the rest nowhere.
@@ -117,7 +116,7 @@ func FuzzHandler(f *testing.F) {
 		req.Headers = map[string]string{"content-type": contentType, "idempotency-key": key}
 		req.Body, req.IsBase64Encoded = body, isBase64
 		svc := &referral.Intake{
-			Areas: fuzzAreas{}, Store: &fuzzStore{}, Calendar: calendar.Embedded(), Policy: referral.DefaultPolicy(),
+			Areas: fuzzAreas{}, Store: &fuzzStore{}, Keys: fuzzKeys, Calendar: calendar.Embedded(), Policy: referral.DefaultPolicy(),
 			Now: func() time.Time { return now }, NewID: referral.NewID,
 		}
 		var logs bytes.Buffer
