@@ -133,3 +133,41 @@ func TestLinkSignerSignsWithTheSecret(t *testing.T) {
 		t.Error("no secret id: want an error")
 	}
 }
+
+func TestPatientKeySecret(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("p", 64)
+	tests := []struct {
+		name    string
+		id      string
+		api     fakeAPI
+		want    string
+		wantErr string
+	}{
+		{name: "current version", id: "arn:p", api: func(string) (*secretsmanager.GetSecretValueOutput, error) {
+			return &secretsmanager.GetSecretValueOutput{SecretString: &long}, nil
+		}, want: long},
+		{name: "not configured", id: "", wantErr: "PATIENT_KEY_SECRET_ARN is not set"},
+		{name: "too short", id: "arn:p", api: func(string) (*secretsmanager.GetSecretValueOutput, error) {
+			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("short")}, nil
+		}, wantErr: "patient key secret arn:p (AWSCURRENT) is shorter than 32 characters"},
+		{name: "unreadable", id: "arn:p", api: func(string) (*secretsmanager.GetSecretValueOutput, error) {
+			return nil, errors.New("access denied")
+		}, wantErr: "read patient key secret (AWSCURRENT): access denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := PatientKeySecret(context.Background(), tt.api, tt.id)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || string(got) != tt.want {
+				t.Fatalf("PatientKeySecret = %q, %v", got, err)
+			}
+		})
+	}
+}
