@@ -148,7 +148,7 @@ func TestIdempotency(t *testing.T) {
 	if res := postJSON(t, other.submission("ZE3 1AA"), key); res.Status != http.StatusConflict {
 		t.Errorf("same key, another body = %d %s, want 409", res.Status, res.Body)
 	}
-	if n := itemsMentioning(t, p.NHS); n != 2 { // the referral and its open case
+	if n := patientItems(t, p.NHS); n != 2 { // the referral and its open case
 		t.Errorf("%d items for the patient after a replay, want 2 (one referral, one open case)", n)
 	}
 	if n := itemsMentioning(t, other.NHS); n != 0 {
@@ -231,7 +231,7 @@ func TestFormSubmission(t *testing.T) {
 	if again.Status != 201 || !strings.Contains(again.Body, ref) {
 		t.Errorf("double submit = %d, want the same reference %s", again.Status, ref)
 	}
-	if n := itemsMentioning(t, p.NHS); n != 2 {
+	if n := patientItems(t, p.NHS); n != 2 {
 		t.Errorf("%d items after a double submit, want 2", n)
 	}
 }
@@ -334,6 +334,41 @@ func itemsMentioning(t *testing.T, s string) int {
 			if strings.Contains(flatten(item), s) {
 				count++
 			}
+		}
+	}
+	return count
+}
+
+// patientItems counts the patient's items in the referrals table: those that mention the NHS number
+// (referrals, notification records), plus the open cases keyed by those referrals' patient keys,
+// which never hold the number itself (issue 11).
+func patientItems(t *testing.T, nhs string) int {
+	t.Helper()
+	var items []map[string]ddb.AttributeValue
+	p := dynamodb.NewScanPaginator(stack.DynamoDB(), &dynamodb.ScanInput{TableName: aws.String(stack.TableName("ReferralsTable")), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, page.Items...)
+	}
+	count, keys := 0, map[string]bool{}
+	for _, item := range items {
+		if strings.Contains(flatten(item), nhs) {
+			count++
+			if k, ok := item["patientKey"].(*ddb.AttributeValueMemberS); ok {
+				keys[k.Value] = true
+			}
+		}
+	}
+	for _, item := range items {
+		pk := item["pk"].(*ddb.AttributeValueMemberS).Value
+		if strings.Contains(pk, nhs) {
+			t.Errorf("key %s holds the NHS number", pk)
+		}
+		if i := strings.LastIndex(pk, "#"); strings.HasPrefix(pk, "OPEN#") && keys[pk[i+1:]] {
+			count++
 		}
 	}
 	return count

@@ -217,6 +217,7 @@ type storedReferral struct {
 	Status       string `dynamodbav:"status"`
 	Area         string `dynamodbav:"area"`
 	SpecialistID string `dynamodbav:"specialistId"`
+	PatientKey   string `dynamodbav:"patientKey"`
 	Patient      struct {
 		NHSNumber string `dynamodbav:"nhsNumber"`
 	} `dynamodbav:"patient"`
@@ -227,10 +228,13 @@ type storedReferral struct {
 }
 
 // referralsOf returns the referral items of the stack whose patient has the NHS number, and how
-// many items of any kind mention it (the referral, its open case).
+// many items of any kind are about the patient: those that mention the number (the referral) and
+// the open cases keyed by those referrals' patient keys (no key holds the number itself).
 func referralsOf(t *testing.T, nhs string) (refs []storedReferral, mentions int) {
 	t.Helper()
-	for _, item := range scan(t, stack.TableName("ReferralsTable")) {
+	items := scan(t, stack.TableName("ReferralsTable"))
+	keys := map[string]bool{}
+	for _, item := range items {
 		var r storedReferral
 		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			t.Fatal(err)
@@ -238,8 +242,18 @@ func referralsOf(t *testing.T, nhs string) (refs []storedReferral, mentions int)
 		pk := item["pk"].(*ddb.AttributeValueMemberS).Value
 		if r.Patient.NHSNumber == nhs && strings.HasPrefix(pk, "REFERRAL#") {
 			refs = append(refs, r)
+			keys[r.PatientKey] = true
 		}
-		if strings.Contains(pk, nhs) || r.Patient.NHSNumber == nhs {
+		if strings.Contains(pk, nhs) {
+			t.Errorf("key %s holds the NHS number", pk)
+		}
+		if r.Patient.NHSNumber == nhs {
+			mentions++
+		}
+	}
+	for _, item := range items {
+		pk := item["pk"].(*ddb.AttributeValueMemberS).Value
+		if i := strings.LastIndex(pk, "#"); strings.HasPrefix(pk, "OPEN#") && keys[pk[i+1:]] {
 			mentions++
 		}
 	}
