@@ -37,6 +37,10 @@ type Sweep struct {
 	// acknowledgement email itself: a safety net for stream records that exhausted their
 	// retries, late enough never to race the notifier.
 	ResendAfter time.Duration
+	// Digests sends the area leads' weekly digests (lead.Digests); nil sends none.
+	Digests interface {
+		Run(ctx context.Context, now time.Time) (sent int, err error)
+	}
 }
 
 // Summary counts what a run did. It holds no patient data.
@@ -50,6 +54,7 @@ type Summary struct {
 	Overdue       int            `json:"overdue"`
 	OverdueByArea map[string]int `json:"overdueByArea,omitempty"`
 	Waitlisted    int            `json:"waitlisted"`
+	DigestsSent   int            `json:"digestsSent"`
 }
 
 // Run sweeps as of now, the scheduled event's time. Failing to send one email does not stop the
@@ -84,6 +89,14 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
 		sum.Waitlisted += n
 		s.Metrics.Count("WaitlistedReferrals", float64(n), map[string]string{"Area": area})
 	}
+	var digestErr error
+	if s.Digests != nil {
+		sum.DigestsSent, digestErr = s.Digests.Run(ctx, now)
+		if digestErr != nil {
+			// Its errors name areas and kinds, never patient data.
+			s.Log.ErrorContext(ctx, "lead digests failed", slog.String("error", digestErr.Error()))
+		}
+	}
 	for area, n := range sum.OverdueByArea {
 		s.Metrics.Count("OverdueReferrals", float64(n), map[string]string{"Area": area})
 	}
@@ -91,9 +104,13 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
 	s.Metrics.Count("WaitlistedReferrals", float64(sum.Waitlisted), nil)
 	s.Metrics.Count("RemindersSent", float64(sum.Reminders), nil)
 	s.Metrics.Count("EscalationsSent", float64(sum.Escalations), nil)
+	s.Metrics.Count("DigestsSent", float64(sum.DigestsSent), nil)
 	s.Log.InfoContext(ctx, "reminders sweep", slog.String("today", today.String()), slog.Any("summary", sum))
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("reminders sweep: %d emails failed (they are retried by the next run)", sum.Failed)
+	}
+	if digestErr != nil {
+		return sum, fmt.Errorf("reminders sweep: %w", digestErr)
 	}
 	return sum, nil
 }

@@ -230,3 +230,56 @@ func TestScheduleHandlerNeedsTheEventTime(t *testing.T) {
 }
 
 func eventAt(t time.Time) events.EventBridgeEvent { return events.EventBridgeEvent{Time: t} }
+
+// fakeDigests records the times it was run at and answers with sent and err.
+type fakeDigests struct {
+	runs []time.Time
+	sent int
+	err  error
+}
+
+func (f *fakeDigests) Run(_ context.Context, now time.Time) (int, error) {
+	f.runs = append(f.runs, now)
+	return f.sent, f.err
+}
+
+func TestSweepRunsTheDigestsOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		sent    int
+		err     error
+		wantErr bool
+	}{
+		{"two sent", 2, nil, false},
+		{"none due", 0, nil, false},
+		{"one area failed", 1, errors.New("lead digest of norfolk: ses down"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _, _, m := sweepFixture(t)
+			var logs bytes.Buffer
+			s.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+			d := &fakeDigests{sent: tt.sent, err: tt.err}
+			s.Digests = d
+			now := at(t, "2026-11-30T08:10:00Z")
+			sum, err := s.Run(context.Background(), now)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Run err = %v, want error %v", err, tt.wantErr)
+			}
+			if len(d.runs) != 1 || !d.runs[0].Equal(now) {
+				t.Errorf("digests run at %v, want once at %v", d.runs, now)
+			}
+			if sum.DigestsSent != tt.sent || m.values["DigestsSent"] != float64(tt.sent) {
+				t.Errorf("summary %d, metric %v; want %d sent", sum.DigestsSent, m.values["DigestsSent"], tt.sent)
+			}
+			if !bytes.Contains(logs.Bytes(), []byte(`"digestsSent":`)) {
+				t.Errorf("summary line lacks digestsSent: %s", logs.String())
+			}
+			if tt.err != nil && !bytes.Contains(logs.Bytes(), []byte("lead digests failed")) {
+				t.Errorf("digest failure not logged: %s", logs.String())
+			}
+		})
+	}
+}
