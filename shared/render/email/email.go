@@ -103,9 +103,10 @@ type Message struct {
 	// ContactBy and MeetBy are the deadlines; zero when not applicable (a waitlisted
 	// acknowledgement has none yet).
 	ContactBy, MeetBy calendar.Date
-	// Link is the specialist's signed link to the referral's page. It is a bearer credential, so
-	// it is refused on an email with a Cc (the lead would get the specialist's access) and on
-	// emails that do not go to the specialist.
+	// Link is the recipient's own signed link: the specialist's to the referral's page, the
+	// referrer's to its status page (acknowledgement), the lead's to the area's worklist
+	// (waitlisted). It is a bearer credential, so it is refused on an email with a Cc (the lead
+	// would get the specialist's access) and on emails whose recipient holds no link.
 	Link string
 	// ReReferral flags, on an assignment, that the patient already has an open referral with
 	// this specialist.
@@ -156,8 +157,11 @@ type rules struct {
 	contactBy bool
 	meetBy    bool
 	link      bool // required; when false, refused
-	cc        bool // required; when false, refused
-	status    bool
+	// worklist: the link must be the lead's worklist link, never a referral page's (that is a
+	// specialist's or a referrer's access).
+	worklist bool
+	cc       bool // required; when false, refused
+	status   bool
 	// lenient: the patient may be reduced to an initial or nothing (a referral entered in error),
 	// and the email still goes; the name then reads "S." or "the person referred".
 	lenient  bool
@@ -169,7 +173,7 @@ type rules struct {
 var kindRules = map[Kind]rules{
 	Assignment:      {patient: true, area: true, contact: true, contactBy: true, meetBy: true, link: true},
 	Acknowledgement: {patient: true, area: true, status: true, link: true}, // deadlines when assigned: see check
-	Waitlisted:      {patient: true, area: true},
+	Waitlisted:      {patient: true, area: true, link: true, worklist: true},
 	ContactReminder: {patient: true, area: true, contact: true, contactBy: true, link: true},
 	MeetingReminder: {patient: true, area: true, meetBy: true, link: true},
 	ContactOverdue:  {patient: true, area: true, contact: true, contactBy: true, cc: true, attempts: true},
@@ -354,12 +358,14 @@ func check(m Message) (view, error) {
 	case r.link:
 		if !validLink(m.Link) {
 			problem("Link must be an absolute http(s) URL")
+		} else if r.worklist && !isWorklistLink(m.Link) {
+			problem("Link on a waitlisted email must be the lead's worklist link")
 		}
 		v.Link = m.Link
 	case m.Link != "" && r.cc:
 		problem("Link must not be sent to a Cc recipient: it would give them the specialist's access")
 	case m.Link != "":
-		problem("Link is only for assignments, reminders and acknowledgements")
+		problem("Link is only for assignments, reminders, acknowledgements and waitlisted emails")
 	}
 
 	if len(problems) > 0 {
@@ -406,6 +412,14 @@ func validLink(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
+
+// isWorklistLink reports whether an absolute link (validLink) is an area's worklist page.
+func isWorklistLink(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && worklistPath.MatchString(u.Path)
+}
+
+var worklistPath = regexp.MustCompile(`/areas/[^/]+/worklist$`)
 
 // unsafeRune reports runes that must never reach an email from user text: control characters
 // (CR and LF among them), line and paragraph separators, and the bidirectional overrides that can

@@ -29,6 +29,7 @@ func Example(kind Kind) (Message, error) {
 	case Waitlisted:
 		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
 		m.ContactBy, m.MeetBy = calendar.Date{}, calendar.Date{}
+		m.Link = "https://referrals.example.org/areas/south-yorkshire/worklist?token=AwAAAABrK5SYbGVh"
 	case ContactOverdue, MeetingOverdue:
 		m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
 		m.Cc, m.SpecialistName = []string{"lead.south-yorkshire@example.org"}, "Alex Morgan"

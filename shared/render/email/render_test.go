@@ -205,9 +205,11 @@ func TestRender(t *testing.T) {
 			msg:     func(tb testing.TB) Message { return messageFor(tb, Waitlisted) },
 			subject: "Referral R-7K3M9QX2 is on the waiting list",
 			text: []string{"Dear Jo Lead,", "A new referral in South Yorkshire is on the waiting list",
-				"Patient: Sam T.", "free up space or add a specialist"},
-			html:   []string{"<p>Dear Jo Lead,</p>", "<strong>Patient:</strong> Sam T.", "free up space or add a specialist"},
-			absent: []string{"2026", "http"},
+				"Patient: Sam T.", "free up space or add a specialist",
+				"Open your worklist to see the area's waiting list", "https://referrals.example.org/areas/south-yorkshire/worklist?token="},
+			html: []string{"<p>Dear Jo Lead,</p>", "<strong>Patient:</strong> Sam T.", "free up space or add a specialist",
+				`<a href="https://referrals.example.org/areas/south-yorkshire/worklist?token=`},
+			absent: []string{"2026", "/referrals/R-7K3M9QX2"}, // the lead's link, never a referral page's
 		},
 		{
 			name:    "contact reminder",
@@ -517,7 +519,8 @@ func TestRenderRejects(t *testing.T) {
 		{"link with CR/LF", Assignment, func(m *Message) { m.Link = link + "\r\nBcc: x@example.com" }, "Link must be an absolute http(s) URL"},
 		{"link with credentials", Assignment, func(m *Message) { m.Link = "https://user:pw@example.org/" }, "Link must be an absolute http(s) URL"},
 		{"acknowledgement without its referrer link", Acknowledgement, func(m *Message) { m.Link = "" }, "Link is required"},
-		{"link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link is only for assignments, reminders and acknowledgements"},
+		{"specialist's link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link on a waitlisted email must be the lead's worklist link"},
+		{"waitlisted without the lead's link", Waitlisted, func(m *Message) { m.Link = "" }, "Link is required"},
 		{"link on started-support", StartedSupport, func(m *Message) { m.Link = link }, "Link is only for"},
 		{"link on withdrawn", Withdrawn, func(m *Message) { m.Link = link }, "Link is only for"},
 		{"contact method on withdrawn", Withdrawn, func(m *Message) { m.PreferredContact = "phone" }, "PreferredContact is not for this kind"},
@@ -614,7 +617,7 @@ func TestGolden(t *testing.T) {
 		r := mustRender(t, m)
 		tests = append(tests, golden{name + ".txt", "Subject: " + r.Subject + "\n\n" + r.Text}, golden{name + ".html", r.HTML})
 	}
-	for _, k := range []Kind{Assignment, Acknowledgement, StartedSupport, Closed, ContactOverdue} {
+	for _, k := range []Kind{Assignment, Acknowledgement, Waitlisted, StartedSupport, Closed, ContactOverdue} {
 		add(string(k), messageFor(t, k))
 	}
 	add("withdrawn-specialist", messageFor(t, Withdrawn))
