@@ -55,6 +55,7 @@ type Summary struct {
 	OverdueByArea map[string]int `json:"overdueByArea,omitempty"`
 	Waitlisted    int            `json:"waitlisted"`
 	DigestsSent   int            `json:"digestsSent"`
+	LeadCopies    int            `json:"leadCopies"` // of emails to specialists whose address bounces
 }
 
 // Run sweeps as of now, the scheduled event's time. Failing to send one email does not stop the
@@ -147,23 +148,40 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		notices = append(notices, Notice{Kind: k})
 	}
 	for _, notice := range notices {
-		kind := notice.Kind
-		err := s.Notifier.Send(ctx, r, notice)
-		switch {
-		case errors.Is(err, ErrClaimHeld), errors.Is(err, ErrOutcomePending):
-			sum.Held++
-		case err != nil:
-			sum.Failed++
-			s.Log.ErrorContext(ctx, "reminder failed", slog.String("referralId", r.ID), slog.String("kind", string(kind)), slog.String("error", err.Error()))
-		case kind == email.ContactOverdue || kind == email.MeetingOverdue:
-			sum.Escalations++
-		case kind == email.ContactReminder || kind == email.MeetingReminder:
-			sum.Reminders++
-		default:
-			sum.Resent++
+		copyOf, err := s.Notifier.LeadCopy(ctx, r, notice, sent)
+		if err == nil && copyOf != nil {
+			err = s.Notifier.Send(ctx, r, *copyOf)
 		}
+		if (copyOf != nil || err != nil) && !s.count(ctx, r.ID, Notice{Kind: notice.Kind, Audience: email.AudienceLead}, err, sum) {
+			continue // the original waits for its copy: the next run sends both
+		}
+		s.count(ctx, r.ID, notice, s.Notifier.Send(ctx, r, notice), sum)
 	}
 	return nil
+}
+
+// count adds one send's outcome to the summary, logging a failure without patient data. It
+// reports whether the email went or may have gone.
+func (s *Sweep) count(ctx context.Context, referralID string, notice Notice, err error, sum *Summary) bool {
+	kind := notice.Kind
+	switch {
+	case errors.Is(err, ErrClaimHeld), errors.Is(err, ErrOutcomePending):
+		sum.Held++
+		return errors.Is(err, ErrOutcomeUnknown)
+	case err != nil:
+		sum.Failed++
+		s.Log.ErrorContext(ctx, "reminder failed", slog.String("referralId", referralID), slog.String("kind", notice.String()), slog.String("error", err.Error()))
+		return errors.Is(err, ErrOutcomeUnknown)
+	case notice.Audience == email.AudienceLead:
+		sum.LeadCopies++
+	case kind == email.ContactOverdue || kind == email.MeetingOverdue:
+		sum.Escalations++
+	case kind == email.ContactReminder || kind == email.MeetingReminder:
+		sum.Reminders++
+	default:
+		sum.Resent++
+	}
+	return true
 }
 
 // kindsSent is the kinds sent to their one recipient (the kinds reminders are about).

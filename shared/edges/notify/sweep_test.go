@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,5 +282,28 @@ func TestSweepRunsTheDigestsOnce(t *testing.T) {
 				t.Errorf("digest failure not logged: %s", logs.String())
 			}
 		})
+	}
+}
+
+// TestSweepCopiesRemindersOfABouncingSpecialist: a reminder to a specialist whose address bounces
+// also goes to the lead as a copy, once, whatever the runs.
+func TestSweepCopiesRemindersOfABouncingSpecialist(t *testing.T) {
+	t.Parallel()
+	s, _, mailer, _ := sweepFixture(t, assigned(t, "R-FFFFFFFF", "2026-11-25", "2026-12-07"))
+	s.Notifier.People = fakePeople{bouncing: true}
+	for _, when := range []string{"2026-11-24T09:00:00Z", "2026-11-24T10:00:00Z"} {
+		sum, err := s.Run(context.Background(), at(t, when))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"2026-11-24T09:00:00Z": 1}[when]; sum.LeadCopies != want || sum.Reminders != want {
+			t.Errorf("run at %s: %d copies, %d reminders; want %d each", when, sum.LeadCopies, sum.Reminders, want)
+		}
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"bouncing-copy", "contact-reminder"}) {
+		t.Fatalf("sent %v, want the reminder and one copy", got)
+	}
+	if c := mailer.sent[0]; c.CopyOf != email.ContactReminder || c.To[0] != "lead@example.org" || strings.Contains(c.Link, "tok-") || c.MeetBy != (calendar.Date{}) {
+		t.Errorf("copy = %+v", c)
 	}
 }

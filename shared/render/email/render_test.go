@@ -119,8 +119,8 @@ func TestKindValid(t *testing.T) {
 			}
 		})
 	}
-	if len(Kinds) != 10 {
-		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7 and 3 of §11", len(Kinds))
+	if len(Kinds) != 11 {
+		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7, 3 of §11 and the lead's bouncing copy", len(Kinds))
 	}
 }
 
@@ -519,8 +519,14 @@ func TestRenderRejects(t *testing.T) {
 		{"link with CR/LF", Assignment, func(m *Message) { m.Link = link + "\r\nBcc: x@example.com" }, "Link must be an absolute http(s) URL"},
 		{"link with credentials", Assignment, func(m *Message) { m.Link = "https://user:pw@example.org/" }, "Link must be an absolute http(s) URL"},
 		{"acknowledgement without its referrer link", Acknowledgement, func(m *Message) { m.Link = "" }, "Link is required"},
-		{"specialist's link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link on a waitlisted email must be the lead's worklist link"},
+		{"specialist's link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link on an email to the lead must be the lead's worklist link"},
 		{"waitlisted without the lead's link", Waitlisted, func(m *Message) { m.Link = "" }, "Link is required"},
+		{"specialist's link in the lead's bouncing copy", BouncingCopy, func(m *Message) { m.Link = link }, "Link on an email to the lead must be the lead's worklist link"},
+		{"bouncing copy of nothing", BouncingCopy, func(m *Message) { m.CopyOf = "" }, "CopyOf must be a kind sent to the specialist"},
+		{"bouncing copy of a lead's email", BouncingCopy, func(m *Message) { m.CopyOf = Waitlisted }, "CopyOf must be a kind sent to the specialist"},
+		{"bouncing copy without whose", BouncingCopy, func(m *Message) { m.SpecialistName = " " }, "SpecialistName is required"},
+		{"bouncing copy with a contact method", BouncingCopy, func(m *Message) { m.PreferredContact = "phone" }, "PreferredContact is not for this kind"},
+		{"CopyOf on an assignment", Assignment, func(m *Message) { m.CopyOf = Assignment }, "CopyOf is only for bouncing copies"},
 		{"link on started-support", StartedSupport, func(m *Message) { m.Link = link }, "Link is only for"},
 		{"link on withdrawn", Withdrawn, func(m *Message) { m.Link = link }, "Link is only for"},
 		{"contact method on withdrawn", Withdrawn, func(m *Message) { m.PreferredContact = "phone" }, "PreferredContact is not for this kind"},
@@ -617,7 +623,7 @@ func TestGolden(t *testing.T) {
 		r := mustRender(t, m)
 		tests = append(tests, golden{name + ".txt", "Subject: " + r.Subject + "\n\n" + r.Text}, golden{name + ".html", r.HTML})
 	}
-	for _, k := range []Kind{Assignment, Acknowledgement, Waitlisted, StartedSupport, Closed, ContactOverdue} {
+	for _, k := range []Kind{Assignment, Acknowledgement, Waitlisted, StartedSupport, Closed, ContactOverdue, BouncingCopy} {
 		add(string(k), messageFor(t, k))
 	}
 	add("withdrawn-specialist", messageFor(t, Withdrawn))
