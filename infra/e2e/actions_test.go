@@ -119,7 +119,7 @@ func TestSignedLinks(t *testing.T) {
 	}
 	before := readReferral(t, r.ReferralID)
 
-	t.Run("opens the full referral with three forms", func(t *testing.T) {
+	t.Run("opens the full referral with its four forms", func(t *testing.T) {
 		res := do(t, http.MethodGet, link, "", "", nil)
 		if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || res.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("GET link = %d %s, Cache-Control %q", res.Status, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
@@ -143,7 +143,7 @@ func TestSignedLinks(t *testing.T) {
 				t.Errorf("form %s posts token %q, want the link's", f[1], f[2])
 			}
 		}
-		want := []string{"/referrals/" + id + "/contact", "/referrals/" + id + "/meeting", "/referrals/" + id + "/close"}
+		want := []string{"/referrals/" + id + "/attempt", "/referrals/" + id + "/contact", "/referrals/" + id + "/meeting", "/referrals/" + id + "/close"}
 		if !slices.Equal(actions, want) {
 			t.Errorf("POST forms = %q, want %q", actions, want)
 		}

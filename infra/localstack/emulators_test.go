@@ -164,7 +164,7 @@ func TestCreateTablesFromProjectTemplate(t *testing.T) {
 		wantStream bool
 		wantGSIs   int
 	}{
-		{"ReferralsTable", "expiresAt", true, 2},
+		{"ReferralsTable", "expiresAt", true, 4}, // Waitlist, Due, AreaStatus, AreaReceived
 		{"DirectoryTable", "", false, 0},
 		{"IdempotencyTable", "expiresAt", false, 0},
 	}

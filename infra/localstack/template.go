@@ -129,6 +129,15 @@ func LoadTemplate(path string, opts TemplateOptions) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("template path: %w", err)
 	}
+	// samconfig.toml's local values come first; the caller's overrides win over them.
+	local, err := samconfigParameters(filepath.Dir(abs))
+	if err != nil {
+		return nil, err
+	}
+	if len(local) > 0 {
+		maps.Copy(local, opts.Parameters)
+		opts.Parameters = local
+	}
 	t, err := ParseTemplate(src, filepath.Dir(abs), opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

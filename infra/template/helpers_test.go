@@ -29,11 +29,14 @@ type tmpl struct {
 }
 
 type resource struct {
-	ID         string
-	Type       string
-	Condition  string
-	Metadata   map[string]any
-	Properties map[string]any
+	ID        string
+	Type      string
+	Condition string
+	// DeletionPolicy and UpdateReplacePolicy as written ("" when absent).
+	DeletionPolicy      string
+	UpdateReplacePolicy string
+	Metadata            map[string]any
+	Properties          map[string]any
 }
 
 // mustLoad decodes template.yaml, stopping the test if it cannot.
@@ -68,6 +71,8 @@ func mustLoad(tb testing.TB) *tmpl {
 		r := resource{ID: id, Metadata: asMap(m["Metadata"]), Properties: asMap(m["Properties"])}
 		r.Type, _ = m["Type"].(string)
 		r.Condition, _ = m["Condition"].(string)
+		r.DeletionPolicy, _ = m["DeletionPolicy"].(string)
+		r.UpdateReplacePolicy, _ = m["UpdateReplacePolicy"].(string)
 		if r.Properties == nil {
 			r.Properties = map[string]any{}
 		}

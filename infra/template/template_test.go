@@ -5,6 +5,7 @@ package template
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -133,13 +134,17 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-// TestLogGroupsBelongToFunctions checks every log group is some function's, so none is orphaned
+// TestLogGroupsBelongToFunctions checks every log group is some function's (or the API's access
+// log), so none is orphaned
 // by a rename.
 func TestLogGroupsBelongToFunctions(t *testing.T) {
 	tm := mustLoad(t)
 	used := map[string]bool{}
 	for _, id := range tm.ofType("AWS::Serverless::Function") {
 		used[str(at(tm.function(id), "LoggingConfig", "LogGroup"))] = true
+	}
+	for _, id := range tm.ofType("AWS::Serverless::HttpApi") {
+		used[str(at(tm.Resources[id].Properties, "AccessLogSettings", "DestinationArn"))] = true
 	}
 	for _, id := range tm.ofType("AWS::Logs::LogGroup") {
 		if !used[id] {
@@ -396,35 +401,85 @@ func TestAlarms(t *testing.T) {
 	}
 }
 
-// TestEveryAlarmNotifiesAndHasARunbook checks every alarm's actions go to AlarmTopic and its
-// description points at a runbook entry that docs/operations.md has.
+// alarmSeverity is the topic of every alarm: critical when referrals are not being taken, routed
+// or emailed now (or SES may pause all sending), warning when it can wait for working hours. A new
+// alarm must be placed here deliberately.
+var alarmSeverity = map[string]string{
+	"IntakeFunctionErrorsAlarm":       "CriticalAlarmTopic",
+	"IntakeFunctionThrottlesAlarm":    "CriticalAlarmTopic",
+	"NotifierFunctionErrorsAlarm":     "CriticalAlarmTopic",
+	"ActionsFunctionErrorsAlarm":      "CriticalAlarmTopic",
+	"RemindersFunctionErrorsAlarm":    "CriticalAlarmTopic",
+	"ApiServerErrorsAlarm":            "CriticalAlarmTopic",
+	"StreamFailureQueueAlarm":         "CriticalAlarmTopic",
+	"NotifierIteratorAgeAlarm":        "CriticalAlarmTopic",
+	"SesBounceRateAlarm":              "CriticalAlarmTopic",
+	"SesComplaintRateAlarm":           "CriticalAlarmTopic",
+	"CalendarErrorsAlarm":             "CriticalAlarmTopic",
+	"RemindersMissedRunAlarm":         "CriticalAlarmTopic",
+	"NotifierFunctionThrottlesAlarm":  "WarningAlarmTopic",
+	"ActionsFunctionThrottlesAlarm":   "WarningAlarmTopic",
+	"RemindersFunctionThrottlesAlarm": "WarningAlarmTopic",
+	"BounceFunctionErrorsAlarm":       "WarningAlarmTopic",
+	"BounceFunctionThrottlesAlarm":    "WarningAlarmTopic",
+	"BounceFailureQueueAlarm":         "WarningAlarmTopic",
+	"OverdueReferralsAlarm":           "WarningAlarmTopic",
+	"WaitlistAlarm":                   "WarningAlarmTopic",
+	"EmailBouncesAlarm":               "WarningAlarmTopic",
+	"EmailComplaintsAlarm":            "WarningAlarmTopic",
+	"CalendarYearsLeftAlarm":          "WarningAlarmTopic",
+}
+
+// TestEveryAlarmNotifiesAndHasARunbook checks every alarm notifies the topic of its severity when
+// it fires and recovers, and its description links (through RunbookBaseUrl) a runbook entry that
+// docs/operations.md has.
 func TestEveryAlarmNotifiesAndHasARunbook(t *testing.T) {
 	tm := mustLoad(t)
 	anchors := mustAnchors(t, filepath.Join(root, "docs", "operations.md"))
-	runbook := regexp.MustCompile(`Runbook: docs/operations\.md#([a-z0-9_-]+)$`)
+	runbook := regexp.MustCompile(`Runbook: \$\{RunbookBaseUrl\}#([a-z0-9_-]+)$`)
 	alarms := tm.alarms()
 	if len(alarms) == 0 {
 		t.Fatal("no alarms")
 	}
 	for _, a := range alarms {
-		if got := asList(a.Props["AlarmActions"]); len(got) != 1 || str(got[0]) != "AlarmTopic" {
-			t.Errorf("%s AlarmActions = %v, want [!Ref AlarmTopic]", a.ID, got)
+		want, ok := alarmSeverity[a.ID]
+		if !ok {
+			t.Errorf("%s has no severity in alarmSeverity", a.ID)
 		}
-		m := runbook.FindStringSubmatch(str(a.Props["AlarmDescription"]))
+		for _, actions := range []string{"AlarmActions", "OKActions"} {
+			if got := asList(a.Props[actions]); len(got) != 1 || str(got[0]) != want {
+				t.Errorf("%s %s = %v, want [!Ref %s]", a.ID, actions, got, want)
+			}
+		}
+		desc, _ := at(a.Props, "AlarmDescription", "Fn::Sub").(string)
+		m := runbook.FindStringSubmatch(desc)
 		switch {
 		case m == nil:
-			t.Errorf("%s AlarmDescription %q does not end with Runbook: docs/operations.md#anchor", a.ID, str(a.Props["AlarmDescription"]))
+			t.Errorf("%s AlarmDescription %v is not a !Sub ending with Runbook: ${RunbookBaseUrl}#anchor", a.ID, a.Props["AlarmDescription"])
 		case !anchors[m[1]]:
 			t.Errorf("%s runbook anchor #%s is no heading of docs/operations.md", a.ID, m[1])
 		}
+		if strings.Contains(desc, "docs/operations.md") {
+			t.Errorf("%s AlarmDescription names a repository path, not a link", a.ID)
+		}
 	}
-	if tm.Resources["AlarmTopic"].Type != "AWS::SNS::Topic" {
-		t.Fatal("no AlarmTopic")
+	if p := tm.Parameters["RunbookBaseUrl"]; p == nil || !strings.HasPrefix(str(p["Default"]), "https://") || p["AllowedPattern"] == nil {
+		t.Errorf("parameter RunbookBaseUrl = %v, want an https default and an AllowedPattern", p)
 	}
-	sub := tm.Resources["AlarmEmailSubscription"]
-	if sub.Type != "AWS::SNS::Subscription" || sub.Condition != "HasAlarmEmail" ||
-		str(sub.Properties["TopicArn"]) != "AlarmTopic" || str(sub.Properties["Endpoint"]) != "AlarmEmail" || str(sub.Properties["Protocol"]) != "email" {
-		t.Errorf("AlarmEmailSubscription = %+v, want an email subscription of AlarmEmail to AlarmTopic when HasAlarmEmail", sub)
+	// Both topics reach a person by email when AlarmEmail is given.
+	subs := map[string]resource{}
+	for _, id := range tm.ofType("AWS::SNS::Subscription") {
+		subs[str(tm.Resources[id].Properties["TopicArn"])] = tm.Resources[id]
+	}
+	for _, topic := range []string{"CriticalAlarmTopic", "WarningAlarmTopic"} {
+		if tm.Resources[topic].Type != "AWS::SNS::Topic" {
+			t.Errorf("no %s", topic)
+		}
+		sub, ok := subs[topic]
+		if !ok || str(sub.Properties["Protocol"]) != "email" || sub.Condition == "" ||
+			!strings.Contains(fmt.Sprint(sub.Properties["Endpoint"]), "AlarmEmail") {
+			t.Errorf("%s: subscription %+v, want a conditional email subscription of the alarm email parameter", topic, sub)
+		}
 	}
 }
 
@@ -590,7 +645,7 @@ func TestParameters(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	tm := mustLoad(t)
 	for _, name := range []string{"ApiUrl", "ReferralsTableName", "DirectoryTableName", "IdempotencyTableName",
-		"StreamFailureQueueUrl", "BounceFailureQueueUrl", "AlarmTopicArn", "DashboardUrl"} {
+		"StreamFailureQueueUrl", "BounceFailureQueueUrl", "CriticalAlarmTopicArn", "WarningAlarmTopicArn", "DashboardUrl"} {
 		o, ok := tm.Outputs[name]
 		if !ok {
 			t.Errorf("no output %s", name)

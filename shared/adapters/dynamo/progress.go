@@ -49,7 +49,7 @@ func NewProgress(client ProgressAPI, tables Tables) *Progress {
 }
 
 // openStatuses are the statuses a specialist can close a referral from.
-var openStatuses = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged}
+var openStatuses = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged, referral.StatusInWork}
 
 // Get reads a referral with a consistent read.
 func (p *Progress) Get(ctx context.Context, id string) (referral.Referral, error) {
@@ -85,6 +85,11 @@ func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, e ref
 		Set(expression.Name("metAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("contactedAt"), expression.IfNotExists(expression.Name("contactedAt"), expression.Value(stamp(e.At))))
 	return p.update(ctx, "record meeting on", r, stillAsRead(r), withoutDue(update))
+}
+
+// RecordAttempt appends a contact attempt to r, on condition that it is still as read.
+func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, e referral.Event) error {
+	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(e))
 }
 
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {

@@ -158,6 +158,16 @@ func TestProgressContactAndMeeting(t *testing.T) {
 			edit: func(r *referral.Referral) { r.SpecialistID = "carol" }, wantErr: referral.ErrChanged},
 		{name: "meeting read as contacted but still assigned fails the condition", action: "meeting",
 			edit: func(r *referral.Referral) { r.Status = referral.StatusContacted }, wantErr: referral.ErrChanged},
+		{name: "attempt appends the event and changes nothing else", action: "attempt",
+			check: func(t *testing.T, it referralItem) {
+				if it.Status != "assigned" || it.DueKind != "contact" || it.ContactedAt != "" {
+					t.Errorf("status %s dueKind %s contactedAt %q", it.Status, it.DueKind, it.ContactedAt)
+				}
+				if got := it.Events[len(it.Events)-1].Detail; got != "letter" {
+					t.Errorf("attempt detail %q, want letter", got)
+				}
+			}},
+		{name: "attempt after contact fails the condition", before: []string{"contact"}, action: "attempt", wantErr: referral.ErrChanged},
 		{name: "contact on a missing referral fails the condition", action: "contact",
 			edit: func(r *referral.Referral) { r.ID = referral.NewID() }, wantErr: referral.ErrChanged},
 	}
@@ -190,6 +200,9 @@ func TestProgressContactAndMeeting(t *testing.T) {
 			case "meeting":
 				e = progressEvent(referral.EventMet, "ann", "")
 				err = f.progress.RecordMeeting(ctx, read, e)
+			case "attempt":
+				e = progressEvent(referral.EventAttempted, "ann", "letter")
+				err = f.progress.RecordAttempt(ctx, read, e)
 			}
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)

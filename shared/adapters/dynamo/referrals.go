@@ -175,37 +175,29 @@ func (s *Referrals) Record(ctx context.Context, r referral.Referral, claim *refe
 
 // plan decides where r goes and returns it as stored with the transaction that stores it.
 func (s *Referrals) plan(ctx context.Context, r referral.Referral, open *openItem, claim *referral.Idempotency) (referral.Referral, []ddb.TransactWriteItem, error) {
-	r.ReReferral = open != nil
-	var caseload *ddb.TransactWriteItem
-	switch {
-	case open != nil:
-		// Same specialist as the open case (or the same waitlist), and no extra capacity.
-		r.SpecialistID = open.SpecialistID
-	default:
+	c := referral.Command{Kind: referral.KindReceive, Actor: referral.ActorSystem, By: referral.System, Via: "intake", ReReferral: open != nil}
+	if open != nil {
+		c.OpenCase = open.SpecialistID // same specialist as the open case (or the same waitlist)
+	} else {
 		candidates, err := s.candidates(ctx, r.Area)
 		if err != nil {
 			return r, nil, err
 		}
-		picked, ok := referral.PickSpecialist(candidates)
-		r.SpecialistID = ""
-		if ok {
-			r.SpecialistID = picked.ID
-			caseload, err = s.incrementCaseload(r.Area, picked.ID)
-			if err != nil {
-				return r, nil, err
-			}
+		c.Candidates = candidates
+	}
+	r.Status, r.SpecialistID, r.ReReferral = "", "", false
+	r.Events = r.Events[:1:1] // a re-plan decides afresh
+	t, err := referral.Apply(r, c, r.ReceivedAt)
+	if err != nil {
+		return r, nil, err
+	}
+	r = t.Referral
+	var caseload *ddb.TransactWriteItem
+	if t.Caseload.Take != "" {
+		if caseload, err = s.incrementCaseload(r.Area, t.Caseload.Take); err != nil {
+			return r, nil, err
 		}
 	}
-	r.Status = referral.StatusWaitlisted
-	event := referral.Event{At: r.ReceivedAt, Type: referral.EventWaitlisted, By: referral.System, Via: "intake"}
-	if r.SpecialistID != "" {
-		r.Status = referral.StatusAssigned
-		event.Type = referral.EventAssigned
-	}
-	if r.ReReferral {
-		event.Detail = "re-referral"
-	}
-	r.Events = append(r.Events[:1:1], event)
 
 	put, err := s.putReferral(r)
 	if err != nil {

@@ -92,29 +92,26 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 	if err != nil {
 		return nil, r, false, err
 	}
-	var caseload *ddb.TransactWriteItem
+	c := referral.Command{Kind: referral.KindAssign, Actor: referral.ActorSystem, By: referral.System, Via: "waitlist", Deadlines: deadlines}
 	if open != nil && open.SpecialistID != "" {
-		r.SpecialistID = open.SpecialistID // the patient is already with someone: no extra capacity
-	} else {
-		candidates, err := s.candidates(ctx, r.Area)
-		if err != nil {
-			return nil, r, false, err
-		}
-		picked, ok := referral.PickSpecialist(candidates)
-		if !ok {
-			return nil, r, true, nil
-		}
-		r.SpecialistID = picked.ID
-		if caseload, err = s.incrementCaseload(r.Area, picked.ID); err != nil {
-			return nil, r, false, err
-		}
-	}
-	if r.ContactBy, r.MeetBy, err = deadlines(now); err != nil {
+		c.OpenCase = open.SpecialistID
+	} else if c.Candidates, err = s.candidates(ctx, r.Area); err != nil {
 		return nil, r, false, err
 	}
-	event := referral.Event{At: now.UTC(), Type: referral.EventAssigned, By: referral.System, Via: "waitlist"}
-	r.Status = referral.StatusAssigned
-	r.Events = append(r.Events, event)
+	t, err := referral.Apply(r, c, now)
+	if errors.Is(err, referral.ErrNoRoom) {
+		return nil, r, true, nil
+	}
+	if err != nil {
+		return nil, r, false, err
+	}
+	r, event := t.Referral, t.Event
+	var caseload *ddb.TransactWriteItem
+	if t.Caseload.Take != "" {
+		if caseload, err = s.incrementCaseload(r.Area, t.Caseload.Take); err != nil {
+			return nil, r, false, err
+		}
+	}
 
 	cond := expression.Name("status").Equal(expression.Value(referral.StatusWaitlisted))
 	update := expression.Set(expression.Name("status"), expression.Value(referral.StatusAssigned)).

@@ -15,16 +15,20 @@ const (
 	ActionContact Action = "contact" // the patient has been contacted
 	ActionMeeting Action = "meeting" // the first meeting has taken place
 	ActionClose   Action = "close"   // the referral is closed, with a reason
+	ActionAttempt Action = "attempt" // a contact attempt, with its method (SPEC §9)
 )
 
 // Actions lists the actions in the order a referral usually goes through them.
-var Actions = []Action{ActionContact, ActionMeeting, ActionClose}
+var Actions = []Action{ActionAttempt, ActionContact, ActionMeeting, ActionClose}
 
 // ViaSignedLink is the channel recorded on events made through a specialist's signed link.
 const ViaSignedLink = "signed-link"
 
 // ReasonField is the field a missing or unknown close reason is reported on.
 const ReasonField = "reason"
+
+// MethodField is the field a missing or unknown contact-attempt method is reported on.
+const MethodField = "method"
 
 // ErrChanged is returned by a ProgressStore when the referral is no longer in the status, or with
 // the specialist, it had when it was read: someone else changed it in between. Progress reads it
@@ -47,6 +51,8 @@ type ProgressStore interface {
 	Get(ctx context.Context, id string) (Referral, error)
 	RecordContact(ctx context.Context, r Referral, e Event) error
 	RecordMeeting(ctx context.Context, r Referral, e Event) error
+	// RecordAttempt appends e (a contact attempt) and changes nothing else.
+	RecordAttempt(ctx context.Context, r Referral, e Event) error
 	Close(ctx context.Context, r Referral, e Event) error
 }
 
@@ -76,6 +82,7 @@ type ActionRequest struct {
 	SpecialistID string
 	Action       Action
 	Reason       string // close only: one of CloseReasons
+	Method       string // attempt only: one of ContactAttemptMethods
 }
 
 // Recorded is the result of an action.
@@ -120,24 +127,22 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		if err != nil {
 			return Recorded{}, err
 		}
-		to, already, err := Next(r, req.Action)
+		t, err := Apply(r, Command{Kind: kindOf[req.Action], Actor: ActorSpecialist, By: req.SpecialistID, Via: ViaSignedLink, Reason: req.Reason, Method: req.Method}, p.Now())
 		if err != nil {
 			return Recorded{Referral: r}, err
 		}
-		if already {
+		if t.AlreadyRecorded {
 			// A repeated close is already recorded whatever reason it carries.
 			return Recorded{Referral: r, AlreadyRecorded: true}, nil
 		}
-		if req.Action == ActionClose && !slices.Contains(CloseReasons, req.Reason) {
-			return Recorded{Referral: r}, &Error{Code: CodeInvalid, Message: "Select why you are closing this referral",
-				Fields: []FieldError{{Field: ReasonField, Message: "Select why you are closing this referral"}}}
-		}
-		e := Event{At: p.Now().UTC(), Type: eventOf[req.Action], By: req.SpecialistID, Via: ViaSignedLink}
+		e := t.Event
 		switch req.Action {
 		case ActionContact:
 			err = p.Store.RecordContact(ctx, r, e)
 		case ActionMeeting:
 			err = p.Store.RecordMeeting(ctx, r, e)
+		case ActionAttempt:
+			err = p.Store.RecordAttempt(ctx, r, e)
 		case ActionClose:
 			e.Detail = req.Reason
 			err = p.Store.Close(ctx, r, e)
@@ -149,9 +154,8 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		if err != nil {
 			return Recorded{}, unavailable(string(req.Action)+" "+r.ID, err)
 		}
-		r.Status = to
-		r.Events = append(slices.Clip(r.Events), e)
-		out := Recorded{Referral: r}
+		out := Recorded{Referral: t.Referral}
+		r = t.Referral
 		if req.Action == ActionClose && p.Drain != nil {
 			if err := p.Drain.Drain(ctx, r.Area); err != nil {
 				out.DrainErr = fmt.Errorf("drain waitlist of %s after closing %s: %w", r.Area, r.ID, err)
@@ -163,8 +167,6 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		fmt.Errorf("gave up after %d attempts: %w", maxProgressAttempts, lastErr))
 }
 
-var eventOf = map[Action]string{ActionContact: EventContacted, ActionMeeting: EventMet, ActionClose: EventClosed}
-
 // owns checks the referral is assigned to specialistID now. A waitlisted referral belongs to
 // nobody, so no link opens it.
 func owns(r Referral, specialistID string) error {
@@ -174,56 +176,24 @@ func owns(r Referral, specialistID string) error {
 	return nil
 }
 
-// Next applies the rules of SPEC §4 to action a on r: the status r moves to, or already=true when
-// a was already recorded (nothing to write), or a conflict *Error when a no longer makes sense.
-//
-//	contact:  assigned → contacted;            contacted, engaged: already recorded
-//	meeting:  assigned, contacted → engaged;   engaged: already recorded
-//	close:    assigned, contacted, engaged → closed; closed: already recorded
-//
-// On a closed referral, contact and meeting are already recorded if its history says so, and a
-// conflict otherwise.
+var kindOf = map[Action]Kind{ActionAttempt: KindAttempt, ActionContact: KindContact, ActionMeeting: KindMeeting, ActionClose: KindClose}
+
+// Next says what action a would do to r, by Apply's rules: the status r moves to, or
+// already=true when a was already recorded, or a conflict *Error when a no longer makes sense.
+// It does not check the close reason.
 func Next(r Referral, a Action) (to Status, already bool, err error) {
-	closed := Errorf(CodeConflict, "This referral is closed, so its progress cannot be changed")
-	switch a {
-	case ActionContact:
-		switch r.Status {
-		case StatusAssigned:
-			return StatusContacted, false, nil
-		case StatusContacted, StatusEngaged:
-			return r.Status, true, nil
-		case StatusClosed:
-			if _, ok := r.FirstEvent(EventContacted); ok {
-				return r.Status, true, nil
-			}
-			if _, ok := r.FirstEvent(EventMet); ok {
-				return r.Status, true, nil
-			}
-			return r.Status, false, closed
-		}
-	case ActionMeeting:
-		switch r.Status {
-		case StatusAssigned, StatusContacted:
-			return StatusEngaged, false, nil
-		case StatusEngaged:
-			return r.Status, true, nil
-		case StatusClosed:
-			if _, ok := r.FirstEvent(EventMet); ok {
-				return r.Status, true, nil
-			}
-			return r.Status, false, closed
-		}
-	case ActionClose:
-		switch r.Status {
-		case StatusAssigned, StatusContacted, StatusEngaged:
-			return StatusClosed, false, nil
-		case StatusClosed:
-			return r.Status, true, nil
-		}
-	default:
+	k, ok := kindOf[a]
+	if !ok {
 		return r.Status, false, Errorf(CodeNotFound, "Page not found")
 	}
-	return r.Status, false, Errorf(CodeConflict, "This referral is not with a specialist yet, so its progress cannot be recorded")
+	t, err := Apply(r, Command{Kind: k, Actor: ActorSpecialist, Reason: CloseReasons[0], Method: ContactAttemptMethods[0]}, time.Time{})
+	switch {
+	case err != nil:
+		return r.Status, false, err
+	case t.AlreadyRecorded:
+		return r.Status, true, nil
+	}
+	return t.Referral.Status, false, nil
 }
 
 // FirstEvent returns the earliest event of the given type in r's history: when contact was

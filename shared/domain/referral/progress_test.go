@@ -44,6 +44,9 @@ func (f *fakeProgressStore) RecordContact(_ context.Context, r Referral, e Event
 func (f *fakeProgressStore) RecordMeeting(_ context.Context, r Referral, e Event) error {
 	return f.do("meeting", r, e)
 }
+func (f *fakeProgressStore) RecordAttempt(_ context.Context, r Referral, e Event) error {
+	return f.do("attempt", r, e)
+}
 func (f *fakeProgressStore) Close(_ context.Context, r Referral, e Event) error {
 	return f.do("close", r, e)
 }
@@ -346,3 +349,6 @@ func TestDrainFunc(t *testing.T) {
 		t.Errorf("DrainFunc: err %v, area %q", err, got)
 	}
 }
+
+// eventOf is the audit event each action appends.
+var eventOf = map[Action]string{ActionContact: EventContacted, ActionMeeting: EventMet, ActionClose: EventClosed}

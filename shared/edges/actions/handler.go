@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/edges/httpedge"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/web"
 )
@@ -69,106 +70,50 @@ type Handler struct {
 	Budget time.Duration
 }
 
-// statusOf is the one table from domain error codes to HTTP statuses.
-var statusOf = map[referral.Code]int{
-	referral.CodeInvalid:          http.StatusBadRequest,
-	referral.CodeNotFound:         http.StatusNotFound,
-	referral.CodeForbidden:        http.StatusForbidden,
-	referral.CodeConflict:         http.StatusConflict,
-	referral.CodeTooLarge:         http.StatusRequestEntityTooLarge,
-	referral.CodeUnsupported:      http.StatusUnsupportedMediaType,
-	referral.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	referral.CodeUnavailable:      http.StatusServiceUnavailable,
-	referral.CodeInternal:         http.StatusInternalServerError,
-}
-
-// logLine is what the one log line of a request says besides method, route and status. It never
-// holds patient data or the token.
-type logLine struct {
-	outcome        string
-	referralID     string // only once it has the shape of a reference
-	action         string
-	referralStatus referral.Status
-	err            error
-	drainErr       error
-}
-
 // Handle is the Lambda handler. It always returns a response and a nil error.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	start := time.Now()
-	res, line := h.route(ctx, req)
-	attrs := []any{
-		slog.String("method", req.RequestContext.HTTP.Method),
-		slog.String("route", req.RouteKey),
-		slog.Int("status", res.StatusCode),
-		slog.String("outcome", line.outcome),
-		slog.Int64("durationMs", time.Since(start).Milliseconds()),
-	}
-	if line.referralID != "" {
-		attrs = append(attrs, slog.String("referralId", line.referralID))
-	}
-	if line.action != "" {
-		attrs = append(attrs, slog.String("action", line.action))
-	}
-	if line.referralStatus != "" {
-		attrs = append(attrs, slog.String("referralStatus", string(line.referralStatus)))
-	}
-	if line.err != nil {
-		// Internal errors may quote DynamoDB; they never quote the request.
-		attrs = append(attrs, slog.String("error", line.err.Error()))
-	}
-	level := slog.LevelInfo
-	if line.drainErr != nil {
-		// The close is done; the waitlist waits for the next close or capacity change.
-		attrs = append(attrs, slog.String("drainError", line.drainErr.Error()))
-		level = slog.LevelWarn
-	}
-	if res.StatusCode >= 500 {
-		level = slog.LevelError
-	}
-	h.Log.Log(ctx, level, "request", attrs...)
-	return res, nil
+	return httpedge.Serve(ctx, h.Log, req, h.route)
 }
 
-func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, logLine) {
+func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	method, p := req.RequestContext.HTTP.Method, req.RawPath
 	if p == "" {
 		p = req.RequestContext.HTTP.Path
 	}
 	rest, ok := strings.CutPrefix(p, "/referrals/")
 	if !ok {
-		return notFound(), logLine{outcome: "not-found"}
+		return notFound(), httpedge.Line{Outcome: "not-found"}
 	}
 	id, action, isAction := strings.Cut(rest, "/")
-	var line logLine
+	var line httpedge.Line
 	switch {
 	case !isAction && method != http.MethodGet:
-		return methodNotAllowed(http.MethodGet), logLine{outcome: "method-not-allowed"}
+		return methodNotAllowed(http.MethodGet), httpedge.Line{Outcome: "method-not-allowed"}
 	case isAction && !slices.Contains(referral.Actions, referral.Action(action)):
-		return notFound(), logLine{outcome: "not-found"}
+		return notFound(), httpedge.Line{Outcome: "not-found"}
 	case isAction && method != http.MethodPost:
-		return methodNotAllowed(http.MethodPost), logLine{outcome: "method-not-allowed", action: action}
+		return methodNotAllowed(http.MethodPost), httpedge.Line{Outcome: "method-not-allowed", Action: action}
 	}
-	line.action = action
+	line.Action = action
 	if !referral.ValidID(id) {
-		line.outcome = "not-found"
+		line.Outcome = "not-found"
 		return notFound(), line
 	}
-	line.referralID = id
+	line.ReferralID = id
 
 	token, form, res, outcome := h.readRequest(req, isAction)
 	if outcome != "" {
-		line.outcome = outcome
+		line.Outcome = outcome
 		return res, line
 	}
 	specialist, _, err := h.Links.Verify(id, token, h.Now())
 	if err != nil {
 		if errors.Is(err, signedlink.ErrExpired) {
-			line.outcome = "expired-link"
+			line.Outcome = "expired-link"
 			return errorPage(http.StatusForbidden, "This link has expired",
 				"Use the link in the most recent email about this referral. If you need a new link, contact your area lead."), line
 		}
-		line.outcome = "invalid-link"
+		line.Outcome = "invalid-link"
 		return errorPage(http.StatusForbidden, "", ""), line
 	}
 
@@ -182,20 +127,20 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		if err != nil {
 			return h.fail(err, referral.Referral{}, token, specialist, "", line)
 		}
-		line.outcome, line.referralStatus = "shown", r.Status
+		line.Outcome, line.ReferralStatus = "shown", r.Status
 		return page(http.StatusOK, func(b *strings.Builder) error {
 			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist})
 		}), line
 	}
 
 	reason := form.Get(referral.ReasonField)
-	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action), Reason: reason})
+	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action), Reason: reason, Method: form.Get(referral.MethodField)})
 	if err != nil {
 		return h.fail(err, out.Referral, token, specialist, reason, line)
 	}
-	line.outcome, line.referralStatus, line.drainErr = "recorded", out.Referral.Status, out.DrainErr
+	line.Outcome, line.ReferralStatus, line.DrainErr = "recorded", out.Referral.Status, out.DrainErr
 	if out.AlreadyRecorded {
-		line.outcome = "already-recorded"
+		line.Outcome = "already-recorded"
 	}
 	return page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderActionRecorded(b, web.ActionPage{Referral: out.Referral, Action: referral.Action(action), AlreadyRecorded: out.AlreadyRecorded, Token: token})
@@ -210,7 +155,7 @@ func (h *Handler) readRequest(req events.APIGatewayV2HTTPRequest, post bool) (to
 	if !post {
 		return token, nil, res, ""
 	}
-	media, _, err := mime.ParseMediaType(header(req, "content-type"))
+	media, _, err := mime.ParseMediaType(httpedge.Header(req, "content-type"))
 	if err != nil || media != "application/x-www-form-urlencoded" {
 		return "", nil, errorPage(http.StatusUnsupportedMediaType, "Sorry, we could not read that",
 			"Use the buttons on the referral's page. Nothing has been recorded."), "unsupported-media-type"
@@ -239,20 +184,17 @@ func (h *Handler) readRequest(req events.APIGatewayV2HTTPRequest, post bool) (to
 // fail answers a domain error. A field error (close without a reason) and a conflict show the
 // referral again with an error summary; everything else is an error page. Every 404 is the same
 // page, whatever the cause.
-func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason string, line logLine) (events.APIGatewayV2HTTPResponse, logLine) {
+func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason string, line httpedge.Line) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	code := referral.ErrorCode(err)
-	status, known := statusOf[code]
-	if !known {
-		status = http.StatusInternalServerError
-	}
-	line.outcome = strings.ReplaceAll(string(code), "_", "-")
+	status := httpedge.Status(code)
+	line.Outcome = strings.ReplaceAll(string(code), "_", "-")
 	var safe *referral.Error
 	if errors.As(err, &safe) && (code == referral.CodeInvalid || code == referral.CodeConflict) && r.ID != "" {
 		fields := safe.Fields
 		if len(fields) == 0 {
 			fields = []referral.FieldError{{Message: safe.Message}}
 		}
-		line.referralStatus = r.Status
+		line.ReferralStatus = r.Status
 		return page(status, func(b *strings.Builder) error {
 			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Errors: fields, Reason: reason})
 		}), line
@@ -263,13 +205,13 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason
 	case status == http.StatusForbidden:
 		return errorPage(http.StatusForbidden, "", ""), line
 	case status == http.StatusServiceUnavailable:
-		line.err = err
+		line.Err = err
 		res := errorPage(status, "Sorry, the service is unavailable",
 			"We could not check or record this just now. Try again in a few minutes: go back to the referral and check what it shows.")
 		res.Headers["Retry-After"] = "5"
 		return res, line
 	case status >= 500 || safe == nil:
-		line.err, line.outcome = err, "internal"
+		line.Err, line.Outcome = err, "internal"
 		return errorPage(http.StatusInternalServerError, "", ""), line
 	}
 	return errorPage(status, "", safe.Message), line
@@ -300,32 +242,19 @@ func page(status int, render func(*strings.Builder) error) events.APIGatewayV2HT
 		// Templates are checked by the web package's tests: this cannot happen in a build that passed.
 		return events.APIGatewayV2HTTPResponse{
 			StatusCode: http.StatusInternalServerError,
-			Headers:    SecurityHeaders(map[string]string{"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}),
+			Headers:    httpedge.SecurityHeaders(map[string]string{"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}),
 			Body:       "Sorry, there is a problem with the service. Try again later.",
 		}
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
-		Headers: SecurityHeaders(map[string]string{
+		Headers: httpedge.SecurityHeaders(map[string]string{
 			"Content-Type": "text/html; charset=utf-8",
 			// Pages show patient details and carry the link's token: never cache them.
 			"Cache-Control": "no-store",
 		}),
 		Body: b.String(),
 	}
-}
-
-// SecurityHeaders adds the headers every response carries, the same as the intake's: a strict CSP
-// (the pages have no inline script or style), no framing, no MIME sniffing, and above all no
-// Referer, since the URL holds the token. The pages are not for search engines either.
-func SecurityHeaders(h map[string]string) map[string]string {
-	h["Content-Security-Policy"] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	h["X-Content-Type-Options"] = "nosniff"
-	h["X-Frame-Options"] = "DENY"
-	h["Referrer-Policy"] = "no-referrer"
-	h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-	h["X-Robots-Tag"] = "noindex, nofollow"
-	return h
 }
 
 // queryToken reads the token from the query string.
@@ -341,17 +270,4 @@ func queryToken(req events.APIGatewayV2HTTPRequest) string {
 		return ""
 	}
 	return q.Get(web.LinkTokenField)
-}
-
-// header reads a header case-insensitively (API Gateway lower-cases them; tests may not).
-func header(req events.APIGatewayV2HTTPRequest, name string) string {
-	if v, ok := req.Headers[name]; ok {
-		return v
-	}
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
 }

@@ -80,6 +80,10 @@ func (m *memoryStore) RecordMeeting(_ context.Context, r referral.Referral, e re
 	return m.write("meeting", r, e, referral.StatusEngaged, r.Status)
 }
 
+func (m *memoryStore) RecordAttempt(_ context.Context, r referral.Referral, e referral.Event) error {
+	return m.write("attempt", r, e, referral.StatusAssigned, referral.StatusAssigned)
+}
+
 func (m *memoryStore) Close(_ context.Context, r referral.Referral, e referral.Event) error {
 	return m.write("close", r, e, referral.StatusClosed, referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged)
 }
@@ -276,6 +280,29 @@ func TestHandle(t *testing.T) {
 			edit:   func(r *events.APIGatewayV2HTTPRequest) { r.Body = "token=" + valid + "&reason=bored" },
 			stored: []referral.Referral{storedReferral(referral.StatusAssigned, "ann")}, wantStatus: http.StatusBadRequest,
 			wantBody: []string{`href="#reason"`}, wantOutcome: "invalid"},
+		{name: "contact attempt by letter", fixture: "post-contact.json", token: valid,
+			edit: func(r *events.APIGatewayV2HTTPRequest) {
+				r.RawPath, r.Body = "/referrals/"+refID+"/attempt", "token="+valid+"&method=letter"
+			},
+			stored: []referral.Referral{storedReferral(referral.StatusAssigned, "ann")}, wantStatus: http.StatusOK,
+			wantBody: []string{"Contact attempt recorded", "Letter on"}, notBody: []string{"Sam"},
+			wantWrites: []string{"attempt"}, wantOutcome: "recorded", wantLog: map[string]any{"action": "attempt", "referralStatus": "assigned"}},
+		{name: "contact attempt with an unknown method", fixture: "post-contact.json", token: valid,
+			edit: func(r *events.APIGatewayV2HTTPRequest) {
+				r.RawPath, r.Body = "/referrals/"+refID+"/attempt", "token="+valid+"&method=pigeon"
+			},
+			stored: []referral.Referral{storedReferral(referral.StatusAssigned, "ann")}, wantStatus: http.StatusBadRequest,
+			wantBody: []string{"There is a problem", `href="#method"`, "Select how you tried to contact the patient"}, wantOutcome: "invalid"},
+		{name: "contact attempt after contact", fixture: "post-contact.json", token: valid,
+			edit: func(r *events.APIGatewayV2HTTPRequest) {
+				r.RawPath, r.Body = "/referrals/"+refID+"/attempt", "token="+valid+"&method=phone"
+			},
+			stored: []referral.Referral{storedReferral(referral.StatusContacted, "ann")}, wantStatus: http.StatusConflict,
+			wantBody: []string{"the employment specialist has reached the patient"}, wantOutcome: "conflict"},
+		{name: "GET on the attempt action", fixture: "get-referral.json", token: valid,
+			edit:   func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/referrals/" + refID + "/attempt" },
+			stored: []referral.Referral{storedReferral(referral.StatusAssigned, "ann")}, wantStatus: http.StatusMethodNotAllowed,
+			wantHeader: map[string]string{"Allow": "POST"}, wantOutcome: "method-not-allowed"},
 		{name: "contact on a referral closed without contact", fixture: "post-contact.json", token: valid,
 			stored: []referral.Referral{storedReferral(referral.StatusClosed, "ann")}, wantStatus: http.StatusConflict,
 			wantBody: []string{"This referral is closed, so its progress cannot be changed"}, wantOutcome: "conflict"},

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/edges/httpedge"
 	"github.com/ipspc/referrals/shared/lib/postcode"
 	"github.com/ipspc/referrals/shared/render/web"
 )
@@ -52,59 +53,16 @@ type Handler struct {
 	}
 }
 
-// statusOf is the one table from domain error codes to HTTP statuses.
-var statusOf = map[referral.Code]int{
-	referral.CodeInvalid:          http.StatusBadRequest,
-	referral.CodeOutOfArea:        http.StatusUnprocessableEntity,
-	referral.CodeConflict:         http.StatusConflict,
-	referral.CodeTooLarge:         http.StatusRequestEntityTooLarge,
-	referral.CodeUnsupported:      http.StatusUnsupportedMediaType,
-	referral.CodeNotFound:         http.StatusNotFound,
-	referral.CodeForbidden:        http.StatusForbidden,
-	referral.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	referral.CodeUnavailable:      http.StatusServiceUnavailable,
-	referral.CodeInternal:         http.StatusInternalServerError,
-}
-
 // Handle is the Lambda handler. It always returns a response and a nil error.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	start := time.Now()
-	res, line := h.route(ctx, req)
-	attrs := []any{
-		slog.String("method", req.RequestContext.HTTP.Method),
-		slog.String("route", req.RouteKey),
-		slog.Int("status", res.StatusCode),
-		slog.String("outcome", line.outcome),
-		slog.Int64("durationMs", time.Since(start).Milliseconds()),
-	}
-	if line.referralID != "" {
-		attrs = append(attrs, slog.String("referralId", line.referralID), slog.String("area", line.area))
-	}
-	if line.err != nil {
-		// Internal errors may quote DynamoDB; they never quote the request (no patient data).
-		attrs = append(attrs, slog.String("error", line.err.Error()))
-	}
-	level := slog.LevelInfo
-	if res.StatusCode >= 500 {
-		level = slog.LevelError
-	}
-	h.Log.Log(ctx, level, "request", attrs...)
-	return res, nil
+	return httpedge.Serve(ctx, h.Log, req, h.route)
 }
 
-// logLine is what the one log line of a request says besides method, route and status.
-type logLine struct {
-	outcome    string
-	referralID string
-	area       string
-	err        error
-}
-
-func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, logLine) {
+func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	method, p := req.RequestContext.HTTP.Method, req.RawPath
 	switch {
 	case p == "/" && (method == http.MethodGet || method == http.MethodHead):
-		return h.form(web.FormPage{Token: newToken()}, http.StatusOK), logLine{outcome: "form"}
+		return h.form(web.FormPage{Token: newToken()}, http.StatusOK), httpedge.Line{Outcome: "form"}
 	case strings.HasPrefix(p, "/assets/") && (method == http.MethodGet || method == http.MethodHead):
 		return asset(strings.TrimPrefix(p, "/assets/"))
 	case p == "/openapi.yaml" && (method == http.MethodGet || method == http.MethodHead):
@@ -114,29 +72,29 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	case p == "/" || p == "/referrals":
 		res := jsonError(http.StatusMethodNotAllowed, "", "Method not allowed")
 		res.Headers["Allow"] = map[string]string{"/": "GET, HEAD", "/referrals": "POST"}[p]
-		return res, logLine{outcome: "method-not-allowed"}
+		return res, httpedge.Line{Outcome: "method-not-allowed"}
 	default:
-		return jsonError(http.StatusNotFound, "", "Not found"), logLine{outcome: "not-found"}
+		return jsonError(http.StatusNotFound, "", "Not found"), httpedge.Line{Outcome: "not-found"}
 	}
 }
 
-func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, logLine) {
-	media, _, err := mime.ParseMediaType(header(req, "content-type"))
+func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
+	media, _, err := mime.ParseMediaType(httpedge.Header(req, "content-type"))
 	if err != nil {
 		media = ""
 	}
 	html := media == "application/x-www-form-urlencoded"
 	if media != "application/json" && !html {
 		return jsonError(http.StatusUnsupportedMediaType, "", "Send the referral as application/json or as the web form (application/x-www-form-urlencoded)"),
-			logLine{outcome: "unsupported-media-type"}
+			httpedge.Line{Outcome: "unsupported-media-type"}
 	}
 	body, err := requestBody(req)
 	if err != nil {
-		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: newToken()}), logLine{outcome: "bad-body"}
+		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: newToken()}), httpedge.Line{Outcome: "bad-body"}
 	}
 	if len(body) > MaxBody {
 		e := referral.Errorf(referral.CodeTooLarge, "The referral is too large: the limit is 64 KiB. Shorten the notes and try again")
-		return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "too-large"}
+		return h.fail(html, e, web.FormPage{Token: newToken()}), httpedge.Line{Outcome: "too-large"}
 	}
 
 	var sub referral.Submission
@@ -146,25 +104,25 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		values, err := url.ParseQuery(string(body))
 		if err != nil {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: "The form could not be read. Try again"}}}
-			return h.fail(html, e, web.FormPage{Token: newToken()}), logLine{outcome: "invalid"}
+			return h.fail(html, e, web.FormPage{Token: newToken()}), httpedge.Line{Outcome: "invalid"}
 		}
 		var honeypot string
 		sub, key, honeypot = DecodeForm(values)
 		if honeypot != "" {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be sent", Fields: []referral.FieldError{{Field: HoneypotField, Message: "Leave the 'Leave this blank' field empty"}}}
-			return h.fail(html, e, web.FormPage{Values: sub, Token: newToken()}), logLine{outcome: "honeypot"}
+			return h.fail(html, e, web.FormPage{Values: sub, Token: newToken()}), httpedge.Line{Outcome: "honeypot"}
 		}
 	} else {
-		key = header(req, "idempotency-key")
+		key = httpedge.Header(req, "idempotency-key")
 		if sub, err = DecodeJSON(body); err != nil {
 			decodeErrors = referral.FieldErrors(err)
 			if bodyMalformed(decodeErrors) {
-				return h.fail(html, err, web.FormPage{}), logLine{outcome: "malformed"}
+				return h.fail(html, err, web.FormPage{}), httpedge.Line{Outcome: "malformed"}
 			}
 		}
 	}
 	if err := checkKey(key); err != nil {
-		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), logLine{outcome: "invalid"}
+		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), httpedge.Line{Outcome: "invalid"}
 	}
 
 	if h.Budget > 0 {
@@ -178,18 +136,18 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	out, err := h.Intake.Submit(ctx, referral.Request{Submission: sub, IdempotencyKey: key, Via: via, DecodeErrors: decodeErrors})
 	if err != nil {
-		line := logLine{outcome: string(referral.ErrorCode(err))}
+		line := httpedge.Line{Outcome: string(referral.ErrorCode(err))}
 		if referral.ErrorCode(err) == referral.CodeOutOfArea {
 			h.countOutOfArea(sub.Patient.Postcode)
 		}
 		if code := referral.ErrorCode(err); code == referral.CodeUnavailable || code == referral.CodeInternal {
-			line.err = err
+			line.Err = err
 		}
 		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), line
 	}
-	line := logLine{outcome: string(out.Receipt.Status), referralID: out.Receipt.ReferralID, area: out.Receipt.Area}
+	line := httpedge.Line{Outcome: string(out.Receipt.Status), ReferralID: out.Receipt.ReferralID, Area: out.Receipt.Area}
 	if out.Replayed {
-		line.outcome = "replayed"
+		line.Outcome = "replayed"
 	} else {
 		h.countAccepted(out.Receipt)
 	}
@@ -251,7 +209,7 @@ func (h *Handler) areaName(ctx context.Context, id string) string {
 // summary, the entered values and a fresh token.
 func (h *Handler) fail(html bool, err error, page web.FormPage) events.APIGatewayV2HTTPResponse {
 	code := referral.ErrorCode(err)
-	status := statusOf[code]
+	status := httpedge.Status(code)
 	var safe *referral.Error
 	if !errors.As(err, &safe) || code == referral.CodeInternal {
 		safe = referral.Errorf(referral.CodeInternal, "Something went wrong. The referral was not sent. Try again later")
@@ -300,15 +258,15 @@ func checkKey(key string) error {
 	return nil
 }
 
-func asset(name string) (events.APIGatewayV2HTTPResponse, logLine) {
+func asset(name string) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	name = path.Clean(name)
 	b, err := fs.ReadFile(web.Assets(), name)
 	if err != nil || strings.HasPrefix(name, ".") {
-		return jsonError(http.StatusNotFound, "", "Not found"), logLine{outcome: "not-found"}
+		return jsonError(http.StatusNotFound, "", "Not found"), httpedge.Line{Outcome: "not-found"}
 	}
 	res := events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusOK,
-		Headers: withSecurityHeaders(map[string]string{
+		Headers: httpedge.SecurityHeaders(map[string]string{
 			"Content-Type": web.AssetContentType(name),
 			// Assets change only with a deployment; a day's caching keeps the form fast.
 			"Cache-Control": "public, max-age=86400",
@@ -319,7 +277,7 @@ func asset(name string) (events.APIGatewayV2HTTPResponse, logLine) {
 	} else {
 		res.Body, res.IsBase64Encoded = base64.StdEncoding.EncodeToString(b), true
 	}
-	return res, logLine{outcome: "asset"}
+	return res, httpedge.Line{Outcome: "asset"}
 }
 
 func requestBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
@@ -329,19 +287,6 @@ func requestBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(req.Body)
 }
 
-// header reads a header case-insensitively (API Gateway lower-cases them; tests may not).
-func header(req events.APIGatewayV2HTTPRequest, name string) string {
-	if v, ok := req.Headers[name]; ok {
-		return v
-	}
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
 func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -349,7 +294,7 @@ func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
-		Headers:    withSecurityHeaders(map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}),
+		Headers:    httpedge.SecurityHeaders(map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}),
 		Body:       string(b),
 	}
 }
@@ -361,24 +306,13 @@ func jsonError(status int, field, message string) events.APIGatewayV2HTTPRespons
 func htmlResponse(status int, body string) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
-		Headers: withSecurityHeaders(map[string]string{
+		Headers: httpedge.SecurityHeaders(map[string]string{
 			"Content-Type": "text/html; charset=utf-8",
 			// Pages may echo patient details back (form errors, confirmation): never cache them.
 			"Cache-Control": "no-store",
 		}),
 		Body: body,
 	}
-}
-
-// withSecurityHeaders adds the headers every response carries: a strict CSP (the pages have no
-// inline script or style), no framing, no MIME sniffing, no referrer leaking the URL.
-func withSecurityHeaders(h map[string]string) map[string]string {
-	h["Content-Security-Policy"] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	h["X-Content-Type-Options"] = "nosniff"
-	h["X-Frame-Options"] = "DENY"
-	h["Referrer-Policy"] = "no-referrer"
-	h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-	return h
 }
 
 // newToken returns a fresh form idempotency token: 128 random bits.

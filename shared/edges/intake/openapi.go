@@ -6,17 +6,18 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ipspc/referrals/docs"
+	"github.com/ipspc/referrals/shared/edges/httpedge"
 )
 
 // openAPI serves docs/openapi.yaml, so API clients and tools read the description of the very
 // version they talk to.
-func openAPI() (events.APIGatewayV2HTTPResponse, logLine) {
+func openAPI() (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusOK,
-		Headers: withSecurityHeaders(map[string]string{
+		Headers: httpedge.SecurityHeaders(map[string]string{
 			"Content-Type":  "application/yaml",
 			"Cache-Control": "public, max-age=300",
 		}),
 		Body: docs.OpenAPI,
-	}, logLine{outcome: "openapi"}
+	}, httpedge.Line{Outcome: "openapi"}
 }

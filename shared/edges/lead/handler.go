@@ -29,7 +29,7 @@ import (
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/domain/worklist"
-	"github.com/ipspc/referrals/shared/edges/actions"
+	"github.com/ipspc/referrals/shared/edges/httpedge"
 	"github.com/ipspc/referrals/shared/lib/postcode"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/web"
@@ -76,26 +76,10 @@ func parsePath(p string) (route, bool) {
 
 // Handle is the Lambda handler. It always returns a response and a nil error.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	start := time.Now()
-	res, outcome, rt, err := h.serve(ctx, req)
-	attrs := []any{
-		slog.String("method", req.RequestContext.HTTP.Method), slog.String("route", req.RouteKey),
-		slog.Int("status", res.StatusCode), slog.String("outcome", outcome),
-		slog.Int64("durationMs", time.Since(start).Milliseconds()),
-	}
-	if rt.area != "" {
-		attrs = append(attrs, slog.String("area", rt.area))
-	}
-	if rt.referralID != "" {
-		attrs = append(attrs, slog.String("referralId", rt.referralID))
-	}
-	level := slog.LevelInfo
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error())) // DynamoDB's words, never the request's
-		level = slog.LevelError
-	}
-	h.Log.Log(ctx, level, "request", attrs...)
-	return res, nil
+	return httpedge.Serve(ctx, h.Log, req, func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
+		res, outcome, rt, err := h.serve(ctx, req)
+		return res, httpedge.Line{Outcome: outcome, Area: rt.area, ReferralID: rt.referralID, Err: err}
+	})
 }
 
 func (h *Handler) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, route, error) {
@@ -281,7 +265,7 @@ func errorPage(status int, title, message string) events.APIGatewayV2HTTPRespons
 // lead's token, so pages are never cached and send no Referer.
 func page(status int, render func(*strings.Builder) error) events.APIGatewayV2HTTPResponse {
 	var b strings.Builder
-	headers := actions.SecurityHeaders(map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+	headers := httpedge.SecurityHeaders(map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
 	if err := render(&b); err != nil {
 		status, headers["Content-Type"] = http.StatusInternalServerError, "text/plain; charset=utf-8"
 		b.Reset()

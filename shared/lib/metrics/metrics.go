@@ -15,6 +15,12 @@ import (
 // Namespace is where every metric of the service lives.
 const Namespace = "IPSPC/Referrals"
 
+// Level is the "level" every EMF line carries. Lambda's log-level filter (JSON log format) treats
+// a line without a level as INFO, so LogLevel=WARN or ERROR would drop every metric and the alarms
+// on them would go quiet. FATAL is the most severe level: no ApplicationLogLevel filters it out.
+// Error searches use level = "ERROR", so metric lines do not show up there.
+const Level = "FATAL"
+
 // Writer emits EMF lines. Safe for concurrent use.
 type Writer struct {
 	mu  sync.Mutex
@@ -39,7 +45,7 @@ func (w *Writer) Emit(values map[string]float64, unit string, dimensions map[str
 		Name string `json:"Name"`
 		Unit string `json:"Unit"`
 	}
-	line := map[string]any{}
+	line := map[string]any{"level": Level}
 	names := slices.Sorted(maps.Keys(values))
 	defs := make([]metric, 0, len(names))
 	for _, n := range names {

@@ -3,6 +3,8 @@ package metrics
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,4 +65,39 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// lambdaLevels are Lambda's log levels, least severe first; a JSON line is kept when its level is
+// at least the function's ApplicationLogLevel, and a line without a valid level counts as INFO
+// (docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+var lambdaLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+func lambdaKeeps(line []byte, applicationLogLevel string) bool {
+	var l struct {
+		Level string `json:"level"`
+	}
+	_ = json.Unmarshal(line, &l)
+	rank := func(s string) int { return slices.Index(lambdaLevels, strings.ToUpper(s)) }
+	got := rank(l.Level)
+	if got < 0 {
+		got = rank("INFO")
+	}
+	return got >= rank(applicationLogLevel)
+}
+
+// TestMetricsSurviveEveryLogLevel checks an EMF line is kept by Lambda's log-level filter at every
+// ApplicationLogLevel, so LogLevel=ERROR cannot silence the custom metrics and their alarms.
+func TestMetricsSurviveEveryLogLevel(t *testing.T) {
+	var buf bytes.Buffer
+	New(&buf).Count("ReferralsReceived", 1, map[string]string{"Area": "norfolk"})
+	line := bytes.TrimSpace(buf.Bytes())
+	for _, level := range lambdaLevels {
+		if !lambdaKeeps(line, level) {
+			t.Errorf("ApplicationLogLevel %s drops the metric line %s", level, line)
+		}
+	}
+	// The emulated filter is not vacuous: a line without a level is dropped at WARN.
+	if lambdaKeeps([]byte(`{"_aws":{}}`), "WARN") {
+		t.Error("a line without a level survives WARN: the filter emulation is wrong")
+	}
 }

@@ -44,6 +44,9 @@ func renderAll(tb testing.TB) map[string]string {
 		"confirmation waitlisted": func(b *bytes.Buffer) error {
 			return RenderConfirmation(b, ConfirmationPage{Receipt: waitlisted})
 		},
+		"report": func(b *bytes.Buffer) error {
+			return RenderReport(b, ReportPage{AreaName: "North", From: "2026-09", To: "2026-11", Rows: reportRows(), CSVLink: "?format=csv"})
+		},
 		"error 404": func(b *bytes.Buffer) error { return RenderError(b, ErrorPage{Status: http.StatusNotFound}) },
 		"error 503": func(b *bytes.Buffer) error { return RenderError(b, ErrorPage{Status: http.StatusServiceUnavailable}) },
 	}

@@ -78,10 +78,12 @@ type referralView struct {
 
 	Token                                     string
 	ContactAction, MeetingAction, CloseAction string
-	CanContact, CanMeet, CanClose             bool
+	AttemptAction                             string
+	CanContact, CanMeet, CanClose, CanAttempt bool
 	HasAnyAction                              bool
 	NextStep                                  string
 	Reason                                    choiceGroup
+	Method                                    choiceGroup
 }
 
 // RenderReferral writes the specialist's page of a referral.
@@ -101,6 +103,9 @@ func newReferralView(p ReferralPage) referralView {
 		item := summaryItem{Text: e.Message}
 		if e.Field == referral.ReasonField && canClose { // the reasons are only on the page while it can close
 			item.Href = "#" + FieldID(referral.ReasonField)
+		}
+		if e.Field == referral.MethodField && r.Status == referral.StatusAssigned {
+			item.Href = "#" + FieldID(referral.MethodField)
 		}
 		v.Summary = append(v.Summary, item)
 	}
@@ -175,10 +180,12 @@ func newReferralView(p ReferralPage) referralView {
 	v.ContactAction = ActionPath(r.ID, referral.ActionContact)
 	v.MeetingAction = ActionPath(r.ID, referral.ActionMeeting)
 	v.CloseAction = ActionPath(r.ID, referral.ActionClose)
+	v.AttemptAction = ActionPath(r.ID, referral.ActionAttempt)
+	v.CanAttempt = r.Status == referral.StatusAssigned
 	v.CanContact = r.Status == referral.StatusAssigned
 	v.CanMeet = r.Status == referral.StatusAssigned || r.Status == referral.StatusContacted
 	v.CanClose = canClose
-	v.HasAnyAction = v.CanContact || v.CanMeet || v.CanClose
+	v.HasAnyAction = v.CanContact || v.CanMeet || v.CanClose || v.CanAttempt
 	switch r.Status {
 	case referral.StatusAssigned:
 		v.NextStep = "Contact the patient by " + LongDate(r.ContactBy.String()) + ", using the contact method they prefer."
@@ -188,21 +195,42 @@ func newReferralView(p ReferralPage) referralView {
 		v.NextStep = "Keep supporting the patient. Close the referral when your support ends."
 	}
 
-	v.Reason = choiceGroup{Kind: "radios", Name: referral.ReasonField, ID: FieldID(referral.ReasonField),
-		Legend: "Why are you closing this referral?"}
-	for _, e := range p.Errors {
-		if e.Field == referral.ReasonField && v.Reason.Error == "" {
-			v.Reason.Error = e.Message
-		}
-	}
-	for i, reason := range referral.CloseReasons {
-		c := choice{ID: v.Reason.ID, Value: reason, Label: closeReasonLabel(reason), Checked: reason == p.Reason}
-		if i > 0 {
-			c.ID = v.Reason.ID + "-" + strconv.Itoa(i+1)
-		}
-		v.Reason.Items = append(v.Reason.Items, c)
-	}
+	v.Reason = radios(referral.ReasonField, "Why are you closing this referral?", referral.CloseReasons, closeReasonLabel, p.Reason, p.Errors)
+	v.Method = radios(referral.MethodField, "How did you try to contact the patient?", referral.ContactAttemptMethods, attemptMethodLabel, "", p.Errors)
 	return v
+}
+
+// radios builds a radio group for field, showing the first error about it.
+func radios(field, legend string, values []string, label func(string) string, checked string, errs []referral.FieldError) choiceGroup {
+	g := choiceGroup{Kind: "radios", Name: field, ID: FieldID(field), Legend: legend}
+	for _, e := range errs {
+		if e.Field == field && g.Error == "" {
+			g.Error = e.Message
+		}
+	}
+	for i, value := range values {
+		c := choice{ID: g.ID, Value: value, Label: label(value), Checked: value == checked}
+		if i > 0 {
+			c.ID = g.ID + "-" + strconv.Itoa(i+1)
+		}
+		g.Items = append(g.Items, c)
+	}
+	return g
+}
+
+// attemptMethodLabel says a contact-attempt method (referral.ContactAttemptMethods) in words.
+func attemptMethodLabel(method string) string {
+	switch method {
+	case "phone":
+		return "Phone call"
+	case "email":
+		return "Email"
+	case "letter":
+		return "Letter"
+	case "text":
+		return "Text message"
+	}
+	return method
 }
 
 // ActionPage confirms an action: newly recorded, or recorded before (a repeated request).
@@ -239,6 +267,11 @@ func RenderActionRecorded(w io.Writer, p ActionPage) error {
 		v.Heading = map[bool]string{false: "First meeting recorded", true: "First meeting already recorded"}[p.AlreadyRecorded]
 		if r.Status == referral.StatusEngaged {
 			v.Lines = append(v.Lines, "The referral stays with you until you close it.")
+		}
+	case referral.ActionAttempt:
+		v.Heading = "Contact attempt recorded"
+		if e, ok := r.LastEvent(referral.EventAttempted); ok {
+			v.Lines = append(v.Lines, attemptMethodLabel(e.Detail)+" on "+londonDate(e.At)+". Record contact once you reach the patient.")
 		}
 	case referral.ActionClose:
 		v.Heading = map[bool]string{false: "Referral closed", true: "Referral already closed"}[p.AlreadyRecorded]
@@ -321,6 +354,8 @@ func eventText(e referral.Event) string {
 		return "Contact with the patient recorded"
 	case referral.EventMet:
 		return "First meeting recorded"
+	case referral.EventAttempted:
+		return "Contact attempt: " + strings.ToLower(attemptMethodLabel(e.Detail))
 	case referral.EventClosed:
 		return "Referral closed. Reason: " + closeReasonLabel(e.Detail)
 	}

@@ -124,8 +124,8 @@ func TestReferralPageForms(t *testing.T) {
 		want        []string
 		notWant     []string
 	}{
-		{name: "assigned: all three", referral: specialistReferral(referral.StatusAssigned),
-			wantActions: []referral.Action{referral.ActionContact, referral.ActionMeeting, referral.ActionClose},
+		{name: "assigned: attempt and all three", referral: specialistReferral(referral.StatusAssigned),
+			wantActions: []referral.Action{referral.ActionAttempt, referral.ActionContact, referral.ActionMeeting, referral.ActionClose},
 			want:        []string{"Not contacted yet", "Contact the patient by Wednesday 25 November 2026"}},
 		{name: "contacted: meeting and close", referral: specialistReferral(referral.StatusContacted, progressAt(referral.EventContacted, "ann", "", contactedAt)),
 			wantActions: []referral.Action{referral.ActionMeeting, referral.ActionClose},

@@ -87,11 +87,12 @@ var (
 	formTemplate         = lazyPage("form.html")
 	confirmationTemplate = lazyPage("confirmation.html")
 	errorTemplate        = lazyPage("error.html")
+	reportTemplate       = lazyPage("report.html")
 )
 
 func lazyPage(name string) func() *template.Template {
 	return sync.OnceValue(func() *template.Template {
-		return template.Must(template.New(name).Funcs(template.FuncMap{"longDate": LongDate}).ParseFS(templateFiles,
+		return template.Must(template.New(name).Funcs(template.FuncMap{"longDate": LongDate, "add": func(a, b int) int { return a + b }, "sub": func(a, b int) int { return a - b }}).ParseFS(templateFiles,
 			"templates/layout.html", "templates/components.html", "templates/"+name))
 	})
 }

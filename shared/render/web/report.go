@@ -1,0 +1,197 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ipspc/referrals/shared/domain/returns"
+)
+
+// ReportPage is an area's programme return (SPEC §12): counts only, no references or names.
+type ReportPage struct {
+	AreaName string
+	From, To string // YYYY-MM
+	Rows     []returns.Row
+	CSVLink  string // the same report as CSV; optional
+}
+
+// figureNames are the table's row labels, in Header order.
+var figureNames = map[string]string{
+	returns.Received:                "Referrals received",
+	returns.AssignedAtIntake:        "Assigned when received",
+	returns.WaitlistedAtIntake:      "Waitlisted when received",
+	returns.ContactedOnTime:         "Contacted on time",
+	returns.ContactedLate:           "Contacted late",
+	returns.MetOnTime:               "Met on time",
+	returns.MetLate:                 "Met late",
+	returns.EmployerContactIn30Days: "Employer contact within 30 days of first meeting",
+	returns.JobStarts:               "Job starts",
+	returns.FirstJobStarts:          "First job starts",
+	returns.JobStarts16Hours:        "Job starts of 16 hours a week or more",
+	returns.JobOutcomes:             "Sustained job outcomes",
+	returns.Closed:                  "Closed",
+	returns.WithdrawnRevoked:        "Withdrawn: revoked",
+	returns.WithdrawnEnteredInError: "Withdrawn: entered in error",
+	"caseload_max":                  "Highest specialist caseload at month end",
+	"waitlist_at_month_end":         "Waiting list at month end",
+}
+
+type figureRow struct {
+	Name   string
+	Values []string
+}
+
+// Chart geometry is worked out here so the template only places shapes.
+type bar struct {
+	X, Y, W, H int
+	Fill       string
+	Label      string // for the <title> of the bar: "October 2026, job starts: 3"
+}
+
+type legendItem struct {
+	Fill, Name string
+	X          int
+}
+
+type tick struct {
+	Y     int
+	Label string
+}
+
+type chart struct {
+	Title, Desc string
+	ID          string
+	Width       int
+	Height      int
+	Bars        []bar
+	Months      []tick // X positions (in Y) and labels of the months
+	Ticks       []tick
+	Legend      []legendItem
+	LineY       int // a reference line (caseload 20); 0 for none
+	LineLabel   string
+	PlotBottom  int
+	PlotLeft    int
+	PlotRight   int
+}
+
+type reportView struct {
+	layout
+	AreaName         string
+	Period           string
+	Months           []string
+	Figures          []figureRow
+	Charts           []chart
+	RateKnown        bool
+	RatePercent      string
+	RateNum, RateDen int
+	CSVLink          string
+}
+
+// NHS.UK colours: blue, dark pink (for contrast against blue), green.
+const (
+	colourBlue  = "#005eb8"
+	colourPink  = "#7c2855"
+	colourGreen = "#007f3b"
+	colourRed   = "#d5281b"
+)
+
+// RenderReport writes the report page: the table of figures and three charts drawn on the
+// server as accessible SVG (role="img", <title>, <desc>; the same data is in the table).
+func RenderReport(w io.Writer, p ReportPage) error {
+	v := reportView{AreaName: p.AreaName, Period: monthName(p.From) + " to " + monthName(p.To), CSVLink: p.CSVLink}
+	v.Title = "Programme return for " + p.AreaName
+	for _, r := range p.Rows {
+		v.Months = append(v.Months, monthName(r.Month))
+	}
+	for i, c := range returns.Header[2:] {
+		fr := figureRow{Name: figureNames[c]}
+		for _, r := range p.Rows {
+			fr.Values = append(fr.Values, r.Values()[i+2])
+		}
+		v.Figures = append(v.Figures, fr)
+	}
+	num, den, ok := returns.Rate(p.Rows)
+	v.RateKnown, v.RateNum, v.RateDen = ok, num, den
+	if ok {
+		v.RatePercent = fmt.Sprintf("%.0f%%", 100*float64(num)/float64(den))
+	}
+	flow := func(c string) func(returns.Row) int { return func(r returns.Row) int { return r.Flow[c] } }
+	v.Charts = []chart{
+		barChart("chart-contact", "Referrals received and contacted on time, by month",
+			"Bar chart: for each month, referrals received and referrals contacted on time. The figures are also in the table.",
+			p.Rows, []series{{"Received", colourBlue, flow(returns.Received)}, {"Contacted on time", colourPink, flow(returns.ContactedOnTime)}}, 0),
+		barChart("chart-jobs", "Job starts and sustained job outcomes, by month",
+			"Bar chart: for each month, job starts and sustained job outcomes. The figures are also in the table.",
+			p.Rows, []series{{"Job starts", colourBlue, flow(returns.JobStarts)}, {"Sustained job outcomes", colourGreen, flow(returns.JobOutcomes)}}, 0),
+		barChart("chart-caseload", "Highest specialist caseload at month end, against the limit of 20",
+			"Bar chart: for each month, the highest caseload of any specialist at month end, with a line at 20, the most a specialist should hold under IPS fidelity. The figures are also in the table.",
+			p.Rows, []series{{"Highest caseload", colourBlue, func(r returns.Row) int { return r.CaseloadMax }}}, 20),
+	}
+	return render(w, reportTemplate(), v)
+}
+
+type series struct {
+	Name  string
+	Fill  string
+	Value func(returns.Row) int
+}
+
+func barChart(id, title, desc string, rows []returns.Row, ss []series, line int) chart {
+	const left, top, plotH, group, gap = 40, 30, 160, 60, 16
+	c := chart{ID: id, Title: title, Desc: desc, PlotLeft: left, PlotBottom: top + plotH}
+	c.Width = left + len(rows)*(group+gap) + gap
+	c.Width = max(c.Width, 320)
+	c.PlotRight = c.Width - 4
+	c.Height = top + plotH + 50
+	top2 := line
+	for _, r := range rows {
+		for _, s := range ss {
+			top2 = max(top2, s.Value(r))
+		}
+	}
+	scale := niceMax(top2)
+	y := func(n int) int { return top + plotH - n*plotH/scale }
+	for i := 0; i <= 4; i++ {
+		n := scale * i / 4
+		c.Ticks = append(c.Ticks, tick{Y: y(n), Label: fmt.Sprint(n)})
+	}
+	bw := group / len(ss)
+	for i, r := range rows {
+		x0 := left + gap + i*(group+gap)
+		c.Months = append(c.Months, tick{Y: x0 + group/2, Label: shortMonth(r.Month)})
+		for j, s := range ss {
+			n := s.Value(r)
+			c.Bars = append(c.Bars, bar{X: x0 + j*bw, Y: y(n), W: bw - 2, H: y(0) - y(n), Fill: s.Fill,
+				Label: fmt.Sprintf("%s, %s: %d", monthName(r.Month), s.Name, n)})
+		}
+	}
+	for j, s := range ss {
+		c.Legend = append(c.Legend, legendItem{Fill: s.Fill, Name: s.Name, X: left + j*170})
+	}
+	if line > 0 {
+		c.LineY, c.LineLabel = y(line), fmt.Sprintf("Limit %d", line)
+	}
+	return c
+}
+
+// niceMax rounds n up to a multiple of 4 (so the four gridlines are whole numbers), at least 4.
+func niceMax(n int) int { return max(4, (n+3)/4*4) }
+
+func monthName(m string) string {
+	t, err := parseMonth(m)
+	if err != nil {
+		return m
+	}
+	return t.Format("January 2006")
+}
+
+func shortMonth(m string) string {
+	t, err := parseMonth(m)
+	if err != nil {
+		return m
+	}
+	return t.Format("Jan 06")
+}
+
+func parseMonth(m string) (time.Time, error) { return time.Parse("2006-01", m) }
