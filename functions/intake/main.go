@@ -12,9 +12,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
+	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/intake"
@@ -39,6 +41,11 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
+	// The form's hidden token is signed with the link secret, read once per execution environment.
+	formTokens, err := secrets.LinkSigner(context.Background(), secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	if err != nil {
+		return err
+	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	dir := dynamo.NewDirectory(db, cfg.Tables.Directory)
 	prefixes := &directory.Cached[directory.Prefixes]{Load: dir.Prefixes, TTL: 5 * time.Minute}
@@ -60,10 +67,11 @@ func run() error {
 			Now:      time.Now,
 			NewID:    referral.NewID,
 		},
-		Log:       lambdacontext.NewLogger(),
-		Metrics:   metrics.New(os.Stdout),
-		Budget:    8 * time.Second,
-		AreaNames: areaNames,
+		Log:        lambdacontext.NewLogger(),
+		Metrics:    metrics.New(os.Stdout),
+		Budget:     8 * time.Second,
+		AreaNames:  areaNames,
+		FormTokens: formTokens,
 	}
 	lambda.Start(h.Handle)
 	return nil

@@ -123,8 +123,11 @@ func TestOutOfAreaStoresNothing(t *testing.T) {
 	if n := itemsMentioning(t, p.NHS); n != 0 {
 		t.Errorf("%d items stored for an out-of-area referral", n)
 	}
-	if !strings.Contains(logs.String(), `"District":"EH1"`) {
-		t.Error("no OutOfAreaReferrals metric by district in the function output")
+	if !strings.Contains(logs.String(), `"PostcodeArea":"EH"`) {
+		t.Error("no OutOfAreaReferrals metric by postcode area in the function output")
+	}
+	if strings.Contains(logs.String(), `"EH1"`) {
+		t.Error("the postcode district reached the function output")
 	}
 }
 
@@ -159,11 +162,43 @@ func TestIdempotency(t *testing.T) {
 	}
 }
 
+// TestFormTokenMustBeIssued: a form post with no token, a made-up one or one signed elsewhere gets
+// the form again (400, values kept, a fresh token) and stores nothing (SPEC §4).
+func TestFormTokenMustBeIssued(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	for _, token := range []string{"", "anything", "AgAAAABnZ2dnbm9uY2UAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		p := newPatient(t)
+		res := do(t, http.MethodPost, "/referrals", "application/x-www-form-urlencoded", p.form("ZE3 1AA", token).Encode(), nil)
+		if res.Status != 400 || !strings.Contains(res.Body, "send the form again") || !strings.Contains(res.Body, `value="`+p.FamilyName+`"`) {
+			t.Errorf("token %q: status %d: %.300s", token, res.Status, res.Body)
+		}
+		if !regexp.MustCompile(`name="idempotencyToken" value="[^"]{40,}"`).MatchString(res.Body) {
+			t.Errorf("token %q: no fresh signed token in the form again", token)
+		}
+		// The post was answered synchronously: anything it wrote is already in the table.
+		if n := itemsMentioning(t, p.NHS); n != 0 {
+			t.Errorf("token %q: %d items stored", token, n)
+		}
+	}
+}
+
+// formToken loads the form as a browser would and returns the hidden token the service issued.
+func formToken(t *testing.T) string {
+	t.Helper()
+	res := do(t, http.MethodGet, "/", "", "", nil)
+	m := regexp.MustCompile(`name="idempotencyToken" value="([^"]+)"`).FindStringSubmatch(res.Body)
+	if res.Status != 200 || m == nil {
+		t.Fatalf("GET / = %d without a form token", res.Status)
+	}
+	return m[1]
+}
+
 func TestFormSubmission(t *testing.T) {
 	requireStack(t)
 	t.Parallel()
 	p := newPatient(t)
-	token := "form-" + randomHex(t, 8)
+	token := formToken(t)
 
 	// Errors: the form comes back with a summary, the values kept and a fresh token.
 	bad := p.form("ZE3 1AA", token)
@@ -344,4 +379,48 @@ func withField(s map[string]any, group, field string, v any) map[string]any {
 func withTop(s map[string]any, field string, v any) map[string]any {
 	s[field] = v
 	return s
+}
+
+// TestAmbiguousInputRejected: through the local gateway (which base64-encodes what is not UTF-8
+// text, as the real one does), bytes that are not UTF-8, a lone surrogate escape, a duplicated key
+// and an invisible character in a name are each a 400, and nothing is stored (SPEC §4).
+func TestAmbiguousInputRejected(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	tests := []struct {
+		name, contentType string
+		body              func(p patient) string
+		want              string
+	}{
+		{"json raw byte", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), p.GivenName, "S\xffam", 1)
+		}, `"field":""`},
+		{"json lone surrogate", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), p.GivenName, `S\ud800am`, 1)
+		}, "surrogate"},
+		{"json duplicate key", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), `"consent":true`, `"consent":true,"consent":true`, 1)
+		}, "consent twice"},
+		{"json zero-width space in a name", "application/json", func(p patient) string {
+			return strings.Replace(string(mustJSON(t, p.submission("ZE3 1AA"))), p.GivenName, "Sa\u200bm", 1)
+		}, `"field":"patient.givenName"`},
+		{"form escaped byte", "application/x-www-form-urlencoded", func(p patient) string {
+			v := p.form("ZE3 1AA", formToken(t))
+			v.Set("patient.givenName", "S\xffam")
+			return v.Encode()
+		}, "UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPatient(t)
+			res := do(t, http.MethodPost, "/referrals", tt.contentType, tt.body(p), map[string]string{"Idempotency-Key": "hyg-" + randomHex(t, 8)})
+			if res.Status != 400 || !strings.Contains(res.Body, tt.want) {
+				t.Errorf("status %d, want 400 mentioning %q: %.300s", res.Status, tt.want, res.Body)
+			}
+			if n := itemsMentioning(t, p.NHS); n != 0 {
+				t.Errorf("%d items stored", n)
+			}
+		})
+	}
 }

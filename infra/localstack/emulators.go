@@ -1,7 +1,11 @@
 package localstack
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -119,8 +123,15 @@ func StartDynamoDBLocal(ctx context.Context, opts EmulatorOptions) (*Process, er
 	}
 	// -sharedDb: one set of tables whatever the caller's credentials and region, so an aws CLI
 	// with a developer's own profile sees the same tables as the functions.
-	args := []string{"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar,
-		"-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry"}
+	// DynamoDB Local has no bind-address flag and listens on every interface; a small launcher
+	// (Java's single-file source mode, JDK 17) binds its Jetty connector to opts.Host instead.
+	launcher, err := writeLauncher()
+	if err != nil {
+		return nil, fmt.Errorf("DynamoDB Local: %w", err)
+	}
+	lib := filepath.Join(dir, "DynamoDBLocal_lib")
+	args := []string{"-Djava.library.path=" + lib, "-cp", jar + string(os.PathListSeparator) + filepath.Join(lib, "*"),
+		launcher, opts.Host, "-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry"}
 	if opts.DBPath != "" {
 		if err := os.MkdirAll(opts.DBPath, 0o755); err != nil {
 			return nil, fmt.Errorf("DynamoDB Local: -dbPath: %w", err)
@@ -144,6 +155,38 @@ func StartDynamoDBLocal(ctx context.Context, opts EmulatorOptions) (*Process, er
 		return err
 	}
 	return startProcess(ctx, "DynamoDB", cmd, url, port, opts, ready)
+}
+
+//go:embed LoopbackDynamoDBLocal.java
+var loopbackLauncher []byte
+
+// writeLauncher writes the bind-address launcher where java can compile and run it: one directory
+// per launcher content (not per start), written atomically so concurrent stacks share it.
+func writeLauncher() (string, error) {
+	sum := sha256.Sum256(loopbackLauncher)
+	dir := filepath.Join(os.TempDir(), "dynamodb-local-launcher-"+hex.EncodeToString(sum[:6]))
+	p := filepath.Join(dir, "LoopbackDynamoDBLocal.java")
+	if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, loopbackLauncher) {
+		return p, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "launcher-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	_, err = tmp.Write(loopbackLauncher)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return p, err
 }
 
 // StartSES starts aws-ses-v2-local and waits until GET /store answers.

@@ -70,6 +70,13 @@ func TestEmulatorsStartAndStop(t *testing.T) {
 				t.Errorf("URL %s, port %d", p.URL, p.Port)
 			}
 			tt.check(t, p)
+			// Bound to 127.0.0.1 only: not reachable on any other address of this machine.
+			for _, ip := range nonLoopbackIPv4(t) {
+				if c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, strconv.Itoa(p.Port)), 2*time.Second); err == nil {
+					c.Close()
+					t.Errorf("%s answers on %s:%d, want 127.0.0.1 only", tt.name, ip, p.Port)
+				}
+			}
 
 			pid := p.Pid()
 			if err := p.Stop(); err != nil {
@@ -197,4 +204,23 @@ func TestCreateTablesFromProjectTemplate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nonLoopbackIPv4 lists this machine's other IPv4 addresses (none on a loopback-only sandbox:
+// then the bind check has nothing to dial and proves nothing, which the log says).
+func nonLoopbackIPv4(t *testing.T) []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatalf("InterfaceAddrs: %v", err)
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			out = append(out, n.IP.String())
+		}
+	}
+	if len(out) == 0 {
+		t.Log("no non-loopback IPv4 address to check the bind address against")
+	}
+	return out
 }

@@ -74,6 +74,7 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	function := a.serve(rec, r)
+	// The path only: query strings carry signed-link tokens, which are credentials (SPEC §8).
 	a.logger.Info("request", "method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
 		"function", function, "ms", time.Since(start).Milliseconds())
 }
@@ -224,7 +225,9 @@ func isTextContent(contentType string) bool {
 		return true
 	}
 	switch mt {
-	case "application/json", "application/x-www-form-urlencoded", "application/xml",
+	// Not application/x-www-form-urlencoded: the real HTTP API base64-encodes form posts, and
+	// the functions must be tried against what they will receive.
+	case "application/json", "application/xml",
 		"application/javascript", "application/ecmascript", "application/graphql", "application/x-ndjson":
 		return true
 	}

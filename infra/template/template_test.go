@@ -30,6 +30,7 @@ var wantGrants = map[string]map[string][]string{
 		"ReferralsTable":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		"DirectoryTable":   {"dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		"IdempotencyTable": {"dynamodb:GetItem", "dynamodb:PutItem"},
+		"LinkSecret":       {"secretsmanager:GetSecretValue"},
 	},
 	"NotifierFunction": {
 		"ReferralsTable":     {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},

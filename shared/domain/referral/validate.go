@@ -102,6 +102,9 @@ func (v *validator) name(field, s, what, label string) string {
 		v.fail(field, "Enter "+what)
 	case strings.ContainsFunc(s, forbiddenInName):
 		v.fail(field, label+" must not include line breaks or other control characters")
+	case strings.ContainsFunc(s, isFormat):
+		// Zero-width and directional marks hide or reorder text in emails and pages (SPEC §4).
+		v.fail(field, label+" must not include invisible characters such as zero-width spaces or direction marks")
 	case utf8.RuneCountInString(s) > MaxNameLength:
 		v.fail(field, fmt.Sprintf("%s must be %d characters or fewer", label, MaxNameLength))
 	case !strings.ContainsFunc(s, unicode.IsLetter):
@@ -114,6 +117,10 @@ func (v *validator) name(field, s, what, label string) string {
 func forbiddenInName(r rune) bool {
 	return unicode.IsControl(r) || isSeparatorOrBidi(r)
 }
+
+// isFormat is true for Unicode format characters (category Cf: zero-width spaces and joiners,
+// direction marks, soft hyphens, byte order marks…).
+func isFormat(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
 // isSeparatorOrBidi is true for U+2028/U+2029 (line and paragraph separators) and the bidi
 // embedding, override and isolate controls.

@@ -14,6 +14,9 @@ import (
 type Config struct {
 	Tables dynamo.Tables
 	Policy referral.Policy
+	// LinkSecretARN names the signed-link secret: the intake signs and checks the form's hidden
+	// token with it (signedlink RoleForm), read with secrets.LinkSigner as the other functions do.
+	LinkSecretARN string
 }
 
 // ConfigFromEnv reads and checks every setting, naming each one that is missing or wrong, so a
@@ -25,7 +28,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Referrals:   env.Required("REFERRALS_TABLE"),
 		Directory:   env.Required("DIRECTORY_TABLE"),
 		Idempotency: env.Required("IDEMPOTENCY_TABLE"),
-	}}
+	}, LinkSecretARN: env.Required("LINK_SECRET_ARN")}
 	p.Rules.MinAge = env.Number("MIN_AGE", p.Rules.MinAge, 0)
 	p.ContactWorkingDays = env.Number("CONTACT_WORKING_DAYS", p.ContactWorkingDays, 1)
 	p.MeetingWorkingDays = env.Number("MEETING_WORKING_DAYS", p.MeetingWorkingDays, 1)

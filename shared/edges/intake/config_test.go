@@ -7,7 +7,7 @@ import (
 )
 
 func TestConfigFromEnv(t *testing.T) {
-	base := map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "IDEMPOTENCY_TABLE": "i"}
+	base := map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "IDEMPOTENCY_TABLE": "i", "LINK_SECRET_ARN": "arn:link"}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -25,6 +25,9 @@ func TestConfigFromEnv(t *testing.T) {
 			if c.Tables.Referrals != "r" || c.Tables.Directory != "d" || c.Tables.Idempotency != "i" {
 				t.Errorf("tables = %+v", c.Tables)
 			}
+			if c.LinkSecretARN != "arn:link" {
+				t.Errorf("LinkSecretARN = %q", c.LinkSecretARN)
+			}
 		}},
 		{name: "overrides", env: with(base, map[string]string{"MIN_AGE": "16", "CONTACT_WORKING_DAYS": "3", "MEETING_WORKING_DAYS": "15", "REFERRER_EMAIL_DOMAINS": " NHS.net, example.nhs.uk ,", "IDEMPOTENCY_WINDOW_HOURS": "48"}),
 			check: func(t *testing.T, c Config) {
@@ -36,7 +39,8 @@ func TestConfigFromEnv(t *testing.T) {
 					t.Errorf("domains = %v", p.Rules.ReferrerEmailDomains)
 				}
 			}},
-		{name: "missing table", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d"}, wantErr: "IDEMPOTENCY_TABLE is not set"},
+		{name: "missing table", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "LINK_SECRET_ARN": "a"}, wantErr: "IDEMPOTENCY_TABLE is not set"},
+		{name: "missing link secret", env: map[string]string{"REFERRALS_TABLE": "r", "DIRECTORY_TABLE": "d", "IDEMPOTENCY_TABLE": "i"}, wantErr: "LINK_SECRET_ARN is not set"},
 		{name: "bad number", env: with(base, map[string]string{"CONTACT_WORKING_DAYS": "two"}), wantErr: "CONTACT_WORKING_DAYS"},
 		{name: "zero days", env: with(base, map[string]string{"MEETING_WORKING_DAYS": "0"}), wantErr: "MEETING_WORKING_DAYS"},
 		{name: "empty domains", env: with(base, map[string]string{"REFERRER_EMAIL_DOMAINS": " , "}), wantErr: "names no domain"},

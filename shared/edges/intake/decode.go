@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
 )
@@ -27,12 +28,17 @@ const (
 //   - A well-formed body with a value of the wrong type at a known path ("consent": "yes",
 //     "patient": 5, a number for a name) gives a field error at that path; all such errors are
 //     collected, in form order. The returned Submission then holds the fields that did decode.
+//   - Bytes that are not UTF-8, an unpaired surrogate escape (\ud800) and a key given twice in
+//     one object (at any depth) are malformed too: never repaired, never resolved (SPEC §4).
 //   - Unknown fields are ignored, and null is treated as absent. Keys are matched exactly.
 //
 // It checks types only; referral.Validate applies the rules. Messages never repeat the input.
 func DecodeJSON(body []byte) (referral.Submission, error) {
 	var sub referral.Submission
 	body = bytes.TrimPrefix(body, []byte("\uFEFF")) // a UTF-8 byte order mark some clients send
+	if !utf8.Valid(body) {
+		return sub, malformed(notUTF8)
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return sub, malformed("The request body is empty: send the referral as a JSON object")
 	}
@@ -46,6 +52,9 @@ func DecodeJSON(body []byte) (referral.Submission, error) {
 	}
 	if top == nil { // the body was null
 		return sub, malformed("The request body must be a JSON object")
+	}
+	if e := checkUnambiguous(body); e != nil {
+		return sub, e
 	}
 
 	d := &jsonDecoder{}

@@ -122,16 +122,16 @@ func TestDecodeJSONLenience(t *testing.T) {
 		{"null is absent", `{"patient": null, "referrer": {"phone": null, "name": null}, "employmentStatus": null,
 			"healthConditions": null, "consent": null, "notes": null}`, nil},
 		{"empty object", `{}`, nil},
-		{"later duplicate key wins", strings.Replace(specRequest, `"notes": "Prefers afternoon calls."`,
-			`"notes": "first", "notes": "Prefers afternoon calls."`, 1), func(*referral.Submission) {}},
+		{"same key in different objects", strings.Replace(specRequest, `"notes": "Prefers afternoon calls."`,
+			`"notes": "Prefers afternoon calls.", "extra": {"notes": 1, "x": [{"notes": 2}, {"notes": 3}]}`, 1), func(*referral.Submission) {}},
 		{"empty health conditions", strings.Replace(specRequest, `["mental-health"]`, `[]`, 1),
 			func(s *referral.Submission) { s.HealthConditions = []string{} }},
 		{"unicode and escapes", strings.Replace(specRequest, `"Taylor"`, `"Tayl\u00f6r \ud83d\ude00"`, 1),
 			func(s *referral.Submission) { s.Patient.FamilyName = "Taylör 😀" }},
 		{"escaped newline reaches Validate", strings.Replace(specRequest, `"Sam"`, `"Sam\r\nBcc: x"`, 1),
 			func(s *referral.Submission) { s.Patient.GivenName = "Sam\r\nBcc: x" }},
-		{"invalid UTF-8 becomes U+FFFD", strings.Replace(specRequest, `"Prefers afternoon calls."`, "\"a\xffb\"", 1),
-			func(s *referral.Submission) { s.Notes = "a\uFFFDb" }},
+		{"escaped backslash before u is not an escape", strings.Replace(specRequest, `"Prefers afternoon calls."`, `"a\\ud800"`, 1),
+			func(s *referral.Submission) { s.Notes = `a\ud800` }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +147,46 @@ func TestDecodeJSONLenience(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("DecodeJSON =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// TestDecodeJSONRejectsAmbiguousInput: what encoding/json would repair or resolve is a 400 for
+// the whole body, with a message saying what is wrong (SPEC §4).
+func TestDecodeJSONRejectsAmbiguousInput(t *testing.T) {
+	t.Parallel()
+	notes := func(v string) string {
+		return strings.Replace(specRequest, `"Prefers afternoon calls."`, v, 1)
+	}
+	tests := []struct{ name, body, want string }{
+		{"raw invalid byte in a name", strings.Replace(specRequest, `"Sam"`, "\"S\xffam\"", 1), "UTF-8"},
+		{"raw invalid byte outside strings", specRequest + "\xff", "UTF-8"},
+		{"truncated multibyte", notes("\"caf\xc3\""), "UTF-8"},
+		{"encoded surrogate half", notes("\"a\xed\xa0\x80\""), "UTF-8"},
+		{"lone high surrogate", notes(`"a\ud800"`), "surrogate"},
+		{"lone high surrogate at end", notes(`"\uD83D"`), "surrogate"},
+		{"high surrogate then letter", notes(`"\ud83dx\u0041"`), "surrogate"},
+		{"two high surrogates", notes(`"\ud83d\ud83d"`), "surrogate"},
+		{"lone low surrogate", notes(`"\ude00"`), "surrogate"},
+		{"lone surrogate in a key", `{"\ud800": 1}`, "surrogate"},
+		{"duplicate top-level key", notes(`"first", "notes": "second"`), "notes twice"},
+		{"duplicate nested key", strings.Replace(specRequest, `"givenName": "Sam",`, `"givenName": "Sam", "givenName": "Alex",`, 1), "patient.givenName twice"},
+		{"duplicate key by escape", strings.Replace(specRequest, `"givenName": "Sam",`, `"givenName": "Sam", "given\u004eame": "Alex",`, 1), "patient.givenName twice"},
+		{"duplicate key in an unknown object", `{"extra": {"a": 1, "a": 1}}`, "same key twice"},
+		{"duplicate key inside a list", `{"extra": [1, {"a": {}, "b": [], "a": null}]}`, "same key twice"},
+		{"duplicate with equal values", `{"consent": true, "consent": true}`, "consent twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := intake.DecodeJSON([]byte(tt.body))
+			errs := mustInvalid(t, err)
+			if len(errs) != 1 || errs[0].Field != "" || !strings.Contains(errs[0].Message, tt.want) {
+				t.Fatalf("field errors %+v, want one for the whole body mentioning %q", errs, tt.want)
+			}
+			if strings.Contains(errs[0].Message, "Alex") || strings.Contains(errs[0].Message, "first") {
+				t.Errorf("message repeats the input: %q", errs[0].Message)
 			}
 		})
 	}

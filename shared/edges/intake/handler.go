@@ -17,17 +17,27 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/httpedge"
 	"github.com/ipspc/referrals/shared/lib/postcode"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // MaxBody is the largest request body accepted (SPEC §4): 64 KiB.
 const MaxBody = 64 << 10
+
+// FormTokenTTL is how long a form token is taken after it was issued (SPEC §4): the idempotency
+// window, so a replay within it still finds the original.
+const FormTokenTTL = 24 * time.Hour
+
+// formTokenMessage is the page-level message of a form post whose token is missing, expired or
+// not the service's: the person can only check the answers and send again.
+const formTokenMessage = "The form could not be sent. It may have been open for more than a day. Check your answers and send the form again"
 
 // Submitter is what the handler needs of the domain.
 type Submitter interface {
@@ -47,6 +57,12 @@ type Handler struct {
 	// Budget caps the time a request may spend on DynamoDB, so a hung dependency becomes a 503
 	// rather than a Lambda timeout (and a 502 from API Gateway).
 	Budget time.Duration
+	// FormTokens issues the form's hidden token and checks it on a form post (signedlink RoleForm,
+	// the holder a random nonce): only a token this service issued in the last FormTokenTTL is
+	// taken, so nobody can post the form without loading it or burn someone else's key.
+	FormTokens *signedlink.Signer
+	// Now is the clock for form tokens (nil: time.Now).
+	Now func() time.Time
 	// AreaNames gives the human names of areas for the confirmation page (nil: show the id).
 	AreaNames interface {
 		Get(ctx context.Context) (map[string]string, error)
@@ -62,7 +78,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	method, p := req.RequestContext.HTTP.Method, req.RawPath
 	switch {
 	case p == "/" && (method == http.MethodGet || method == http.MethodHead):
-		return h.form(web.FormPage{Token: newToken()}, http.StatusOK), httpedge.Line{Outcome: "form"}
+		return h.form(web.FormPage{Token: h.newToken()}, http.StatusOK), httpedge.Line{Outcome: "form"}
 	case strings.HasPrefix(p, "/assets/") && (method == http.MethodGet || method == http.MethodHead):
 		return asset(strings.TrimPrefix(p, "/assets/"))
 	case p == "/openapi.yaml" && (method == http.MethodGet || method == http.MethodHead):
@@ -90,11 +106,11 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	body, err := requestBody(req)
 	if err != nil {
-		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: newToken()}), httpedge.Line{Outcome: "bad-body"}
+		return h.fail(html, referral.Errorf(referral.CodeInvalid, "The request body could not be read"), web.FormPage{Token: h.newToken()}), httpedge.Line{Outcome: "bad-body"}
 	}
 	if len(body) > MaxBody {
 		e := referral.Errorf(referral.CodeTooLarge, "The referral is too large: the limit is 64 KiB. Shorten the notes and try again")
-		return h.fail(html, e, web.FormPage{Token: newToken()}), httpedge.Line{Outcome: "too-large"}
+		return h.fail(html, e, web.FormPage{Token: h.newToken()}), httpedge.Line{Outcome: "too-large"}
 	}
 
 	var sub referral.Submission
@@ -102,15 +118,23 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	var decodeErrors []referral.FieldError // wrong types, reported with the rule errors
 	if html {
 		values, err := url.ParseQuery(string(body))
+		if err == nil && !formUTF8(body, values) {
+			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: notUTF8}}}
+			return h.fail(html, e, web.FormPage{Token: h.newToken()}), httpedge.Line{Outcome: "invalid"}
+		}
 		if err != nil {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be read", Fields: []referral.FieldError{{Field: "", Message: "The form could not be read. Try again"}}}
-			return h.fail(html, e, web.FormPage{Token: newToken()}), httpedge.Line{Outcome: "invalid"}
+			return h.fail(html, e, web.FormPage{Token: h.newToken()}), httpedge.Line{Outcome: "invalid"}
 		}
 		var honeypot string
 		sub, key, honeypot = DecodeForm(values)
 		if honeypot != "" {
 			e := &referral.Error{Code: referral.CodeInvalid, Message: "The form could not be sent", Fields: []referral.FieldError{{Field: HoneypotField, Message: "Leave the 'Leave this blank' field empty"}}}
-			return h.fail(html, e, web.FormPage{Values: sub, Token: newToken()}), httpedge.Line{Outcome: "honeypot"}
+			return h.fail(html, e, web.FormPage{Values: sub, Token: h.newToken()}), httpedge.Line{Outcome: "honeypot"}
+		}
+		if !h.formTokenValid(key) {
+			e := referral.Errorf(referral.CodeInvalid, formTokenMessage)
+			return h.fail(html, e, web.FormPage{Values: sub, Token: h.newToken()}), httpedge.Line{Outcome: "form-token"}
 		}
 	} else {
 		key = httpedge.Header(req, "idempotency-key")
@@ -122,7 +146,7 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 	}
 	if err := checkKey(key); err != nil {
-		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), httpedge.Line{Outcome: "invalid"}
+		return h.fail(html, err, web.FormPage{Values: sub, Token: h.newToken()}), httpedge.Line{Outcome: "invalid"}
 	}
 
 	if h.Budget > 0 {
@@ -143,7 +167,7 @@ func (h *Handler) submit(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		if code := referral.ErrorCode(err); code == referral.CodeUnavailable || code == referral.CodeInternal {
 			line.Err = err
 		}
-		return h.fail(html, err, web.FormPage{Values: sub, Token: newToken()}), line
+		return h.fail(html, err, web.FormPage{Values: sub, Token: h.newToken()}), line
 	}
 	line := httpedge.Line{Outcome: string(out.Receipt.Status), ReferralID: out.Receipt.ReferralID, Area: out.Receipt.Area}
 	if out.Replayed {
@@ -168,16 +192,17 @@ func (h *Handler) countAccepted(r referral.Receipt) {
 	}
 }
 
-// countOutOfArea counts a referral from outside every area by postcode district only (SPEC §4).
+// countOutOfArea counts a referral from outside every area by postcode area letters only
+// (SPEC §4): a fixed set of values, never the district, so no typed postcode mints a new metric.
 func (h *Handler) countOutOfArea(raw string) {
 	if h.Metrics == nil {
 		return
 	}
-	district := "unknown"
+	area := postcode.OtherArea
 	if pc, err := postcode.Parse(raw); err == nil {
-		district = pc.District()
+		area = pc.Area()
 	}
-	h.Metrics.Count("OutOfAreaReferrals", 1, map[string]string{"District": district})
+	h.Metrics.Count("OutOfAreaReferrals", 1, map[string]string{"PostcodeArea": area})
 }
 
 func (h *Handler) created(ctx context.Context, html bool, receipt referral.Receipt) events.APIGatewayV2HTTPResponse {
@@ -242,6 +267,25 @@ func (h *Handler) form(page web.FormPage, status int) events.APIGatewayV2HTTPRes
 		return jsonError(http.StatusInternalServerError, "", "Something went wrong")
 	}
 	return htmlResponse(status, buf.String())
+}
+
+// formUTF8 reports whether the form body and every decoded name and value (%FF included) is UTF-8:
+// nothing is repaired to U+FFFD (SPEC §4).
+func formUTF8(body []byte, values url.Values) bool {
+	if !utf8.Valid(body) {
+		return false
+	}
+	for k, vs := range values {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // bodyMalformed reports a body-level error (field ""): the body is not a JSON object at all.
@@ -315,9 +359,29 @@ func htmlResponse(status int, body string) events.APIGatewayV2HTTPResponse {
 	}
 }
 
-// newToken returns a fresh form idempotency token: 128 random bits.
-func newToken() string {
+// newToken issues a fresh form token: a signed RoleForm claim whose holder is a 128-bit random
+// nonce, valid for FormTokenTTL. Without a signer it issues none (and no form post is taken).
+func (h *Handler) newToken() string {
+	if h.FormTokens == nil {
+		return ""
+	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return h.FormTokens.Issue(signedlink.Claim{Role: signedlink.RoleForm, Holder: base64.RawURLEncoding.EncodeToString(b)}, h.now().Add(FormTokenTTL))
+}
+
+// formTokenValid reports whether token is a form token this service issued and still valid.
+func (h *Handler) formTokenValid(token string) bool {
+	if h.FormTokens == nil {
+		return false
+	}
+	_, _, err := h.FormTokens.Check(signedlink.RoleForm, "", "", token, h.now())
+	return err == nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
 
 // fuzzMode is what the fake domain does with a submission that reaches it.
@@ -121,7 +122,7 @@ func FuzzHandler(f *testing.F) {
 		}
 		var logs bytes.Buffer
 		h := &Handler{Intake: fuzzIntake{mode: m, real: svc}, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
-			Metrics: &fakeCounter{}, Budget: time.Second, AreaNames: staticNames{"south-yorkshire": "South Yorkshire"}}
+			Metrics: &fakeCounter{}, Budget: time.Second, FormTokens: testTokens, AreaNames: staticNames{"south-yorkshire": "South Yorkshire"}}
 
 		res, err := h.Handle(context.Background(), req)
 		if err != nil {
@@ -172,5 +173,15 @@ func loadEventFile(tb testing.TB, name string) events.APIGatewayV2HTTPRequest {
 	if err != nil {
 		tb.Fatalf("fixture %s: %v", name, err)
 	}
+	req.Body = strings.Replace(req.Body, "idempotencyToken="+fixtureFormToken, "idempotencyToken="+testFormToken, 1)
 	return req
 }
+
+// fixtureFormToken is the form token written in testdata/post-referral-form.json; loading the
+// fixture swaps it for testFormToken, one the test handlers' signer issued.
+const fixtureFormToken = "form-token-0001"
+
+var (
+	testTokens, _ = signedlink.NewSigner([]byte("intake-test-form-token-secret-32b"))
+	testFormToken = testTokens.Issue(signedlink.Claim{Role: signedlink.RoleForm, Holder: "test-nonce"}, time.Now().Add(FormTokenTTL))
+)

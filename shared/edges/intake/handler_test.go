@@ -8,7 +8,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
 
 // fakeIntake is a hand-written fake with a function field: each test says what Submit does.
@@ -57,12 +60,13 @@ func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 	if err := json.Unmarshal(b, &req); err != nil {
 		t.Fatalf("fixture %s: %v", name, err)
 	}
+	req.Body = strings.Replace(req.Body, "idempotencyToken="+fixtureFormToken, "idempotencyToken="+testFormToken, 1)
 	return req
 }
 
 func newHandler(f *fakeIntake, logs *bytes.Buffer, m *fakeCounter) *Handler {
 	return &Handler{Intake: f, Log: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: m, Budget: time.Second,
-		AreaNames: staticNames{"south-yorkshire": "South Yorkshire"}}
+		FormTokens: testTokens, AreaNames: staticNames{"south-yorkshire": "South Yorkshire"}}
 }
 
 type staticNames map[string]string
@@ -123,6 +127,18 @@ func TestHandleResponses(t *testing.T) {
 			r.Body = strings.Replace(r.Body, "website=", "website=spam", 1)
 		}, wantStatus: 400, wantType: "text/html"},
 		{name: "bad idempotency key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Headers["idempotency-key"] = "has space" }, wantStatus: 400, wantBody: []string{`"field":"Idempotency-Key"`}},
+		{name: "json not UTF-8", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S\xffam", 1) },
+			wantStatus: 400, wantType: "application/json", wantBody: []string{`"field":""`, "UTF-8"}},
+		{name: "json lone surrogate", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", `S\ud800am`, 1) },
+			wantStatus: 400, wantBody: []string{`"field":""`, "surrogate"}},
+		{name: "json duplicate key", event: "post-referral-json.json", edit: func(r *events.APIGatewayV2HTTPRequest) {
+			r.Body = strings.Replace(r.Body, `"consent"`, `"consent": false, "consent"`, 1)
+		},
+			wantStatus: 400, wantBody: []string{`"field":""`, "consent twice"}},
+		{name: "form raw byte not UTF-8", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S\xffam", 1) },
+			wantStatus: 400, wantType: "text/html", wantBody: []string{"There is a problem", "UTF-8"}},
+		{name: "form escaped byte not UTF-8", event: "post-referral-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Replace(r.Body, "Sam", "S%FFam", 1) },
+			wantStatus: 400, wantType: "text/html", wantBody: []string{"There is a problem", "UTF-8"}},
 		{name: "wrong method", event: "get-form.json", edit: func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.HTTP.Method = "DELETE" }, wantStatus: 405},
 	}
 	for _, tt := range tests {
@@ -185,7 +201,7 @@ func TestHandlePassesKeyChannelAndNoPatientDataInLogs(t *testing.T) {
 		wantVia string
 	}{
 		{"post-referral-json.json", "7f1c2a9e-demo-key-0001", "api"},
-		{"post-referral-form.json", "form-token-0001", "form"},
+		{"post-referral-form.json", testFormToken, "form"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
@@ -249,19 +265,124 @@ func TestHandleCountsAcceptedReferralsByArea(t *testing.T) {
 	}
 }
 
-func TestHandleCountsOutOfAreaByDistrictOnly(t *testing.T) {
+func TestHandleCountsOutOfAreaByPostcodeAreaOnly(t *testing.T) {
 	t.Parallel()
-	m := &fakeCounter{}
-	f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) {
-		return referral.Outcome{}, &referral.Error{Code: referral.CodeOutOfArea, Message: "x"}
-	}}
-	req := loadEvent(t, "post-referral-json.json")
-	req.Body = strings.Replace(req.Body, "s1 2hh", "eh1 1yz", 1)
-	res, _ := newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), req)
-	if res.StatusCode != 422 {
-		t.Fatalf("status = %d", res.StatusCode)
+	tests := []struct{ postcode, want string }{
+		{"eh1 1yz", "EH"},
+		{"AB10 1XG", "AB"},
+		{"yy9 9zz", "other"},
 	}
-	if len(m.calls) != 1 || m.calls[0].name != "OutOfAreaReferrals" || m.calls[0].dims["District"] != "EH1" || len(m.calls[0].dims) != 1 {
-		t.Errorf("metric calls = %+v, want one OutOfAreaReferrals by District EH1", m.calls)
+	for _, tt := range tests {
+		t.Run(tt.postcode, func(t *testing.T) {
+			t.Parallel()
+			m := &fakeCounter{}
+			f := &fakeIntake{submit: func(referral.Request) (referral.Outcome, error) {
+				return referral.Outcome{}, &referral.Error{Code: referral.CodeOutOfArea, Message: "x"}
+			}}
+			req := loadEvent(t, "post-referral-json.json")
+			req.Body = strings.Replace(req.Body, "s1 2hh", tt.postcode, 1)
+			res, _ := newHandler(f, &bytes.Buffer{}, m).Handle(context.Background(), req)
+			if res.StatusCode != 422 {
+				t.Fatalf("status = %d", res.StatusCode)
+			}
+			if len(m.calls) != 1 || m.calls[0].name != "OutOfAreaReferrals" || m.calls[0].dims["PostcodeArea"] != tt.want || len(m.calls[0].dims) != 1 {
+				t.Errorf("metric calls = %+v, want one OutOfAreaReferrals by PostcodeArea %s", m.calls, tt.want)
+			}
+		})
+	}
+}
+
+// TestFormTokenIssued: GET / carries a token the service signed for the form role, with a random
+// nonce and an expiry of issue time + 24 h; two page loads never share one.
+func TestFormTokenIssued(t *testing.T) {
+	t.Parallel()
+	issued := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	h := newHandler(&fakeIntake{}, &bytes.Buffer{}, &fakeCounter{})
+	h.Now = func() time.Time { return issued }
+	re := regexp.MustCompile(`name="idempotencyToken" value="([^"]+)"`)
+	seen := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		res, _ := h.Handle(context.Background(), loadEvent(t, "get-form.json"))
+		m := re.FindStringSubmatch(res.Body)
+		if res.StatusCode != 200 || m == nil {
+			t.Fatalf("status %d, no token in the form", res.StatusCode)
+		}
+		nonce, exp, err := testTokens.Check(signedlink.RoleForm, "", "", m[1], issued)
+		if err != nil || len(nonce) < 16 || !exp.Equal(issued.Add(24*time.Hour)) {
+			t.Errorf("token check: nonce %q, expiry %v, err %v; want a nonce and %v", nonce, exp, err, issued.Add(24*time.Hour))
+		}
+		if seen[nonce] {
+			t.Errorf("nonce %q issued twice", nonce)
+		}
+		seen[nonce] = true
+		if _, _, err := testTokens.Check(signedlink.RoleForm, "", "", m[1], issued.Add(24*time.Hour)); !errors.Is(err, signedlink.ErrExpired) {
+			t.Errorf("token still valid 24 h after issue: %v", err)
+		}
+	}
+}
+
+// TestFormPostNeedsServerToken: a form post without a token this service issued (and still valid)
+// gets the form again, 400, entered values kept, a fresh valid token and a message; nothing is
+// submitted. JSON clients keep their own Idempotency-Key.
+func TestFormPostNeedsServerToken(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	other, _ := signedlink.NewSigner([]byte("another-service-secret-of-32-bytes"))
+	tests := []struct {
+		name   string
+		token  string // "-" removes the field
+		want   int
+		submit bool
+	}{
+		{"issued token", testFormToken, 201, true},
+		{"no token field", "-", 400, false},
+		{"empty token", "", 400, false},
+		{"made-up token", "anything", 400, false},
+		{"token from another secret", other.Issue(signedlink.Claim{Role: signedlink.RoleForm, Holder: "n"}, now.Add(time.Hour)), 400, false},
+		{"token of another role", testTokens.Issue(signedlink.Claim{Role: signedlink.RoleSpecialist, Holder: "n"}, now.Add(time.Hour)), 400, false},
+		{"expired token", testTokens.Issue(signedlink.Claim{Role: signedlink.RoleForm, Holder: "n"}, now.Add(-time.Second)), 400, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := loadEvent(t, "post-referral-form.json")
+			values, err := url.ParseQuery(req.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.token == "-" {
+				values.Del(FormTokenField)
+			} else {
+				values.Set(FormTokenField, tt.token)
+			}
+			req.Body = values.Encode()
+			f := &fakeIntake{submit: accepted}
+			var logs bytes.Buffer
+			res, _ := newHandler(f, &logs, &fakeCounter{}).Handle(context.Background(), req)
+			if res.StatusCode != tt.want || (len(f.got) == 1) != tt.submit {
+				t.Fatalf("status %d with %d submissions, want %d and submitted=%v", res.StatusCode, len(f.got), tt.want, tt.submit)
+			}
+			if tt.submit {
+				if f.got[0].IdempotencyKey != tt.token {
+					t.Errorf("key %q, want the form token", f.got[0].IdempotencyKey)
+				}
+				return
+			}
+			for _, want := range []string{"Check your answers and send the form again", `value="Taylor"`, `value="943 476 5919"`} {
+				if !strings.Contains(res.Body, want) {
+					t.Errorf("form lacks %q", want)
+				}
+			}
+			m := regexp.MustCompile(`name="idempotencyToken" value="([^"]+)"`).FindStringSubmatch(res.Body)
+			if m == nil || m[1] == tt.token {
+				t.Fatalf("no fresh token in the form again")
+			}
+			if _, _, err := testTokens.Check(signedlink.RoleForm, "", "", m[1], now); err != nil {
+				t.Errorf("fresh token does not verify: %v", err)
+			}
+			if !strings.Contains(logs.String(), `"outcome":"form-token"`) || strings.Contains(logs.String(), m[1]) {
+				t.Errorf("log line: %s", logs.String())
+			}
+		})
 	}
 }
