@@ -257,6 +257,17 @@ func table(figures []figure) string {
 	return b.String()
 }
 
+// issue14Targets are the rows of issue 14's targets table, each with the figure that measures it
+// (by the start of its name) and the issue's "now".
+var issue14Targets = []struct{ name, before, figure string }{
+	{"intake latency p50 vs bare PutItem", "5.3×", "Intake latency p50"},
+	{"intake latency p99 vs bare PutItem", "3.9×", "Intake latency p99"},
+	{"WCU per intake at AWS rates, with an Idempotency-Key", "9", "Write capacity per intake"},
+	{"cold start (exec → first /next) vs hello world", "2.9×", "Cold start IntakeFunction"},
+	{"largest bootstrap, arm64 stripped", "16.7 MB (intake 14.4)", "Largest bootstrap"},
+	{"throughput through the local stack, 0 errors", "144/s", "Sustained referrals per second"},
+}
+
 // markdown is docs/benchmarks.md.
 func (r results) markdown(figures []figure) string {
 	var b strings.Builder
@@ -281,6 +292,15 @@ func (r results) markdown(figures []figure) string {
 			target = "—"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Name, f.Measured, target, map[string]string{"pass": "pass", "MISS": "**miss**", "reported": "—"}[f.result()])
+	}
+	fmt.Fprintf(&b, "\n## Issue 14's targets\n\n| figure | issue 14 (before) | this run | target | met |\n|---|---|---|---|---|\n")
+	for _, row := range issue14Targets {
+		for _, f := range figures {
+			if strings.HasPrefix(f.Name, row.figure) {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", row.name, row.before, f.Measured, f.Target,
+					map[string]string{"pass": "yes", "MISS": "**no** (see below)", "reported": "—"}[f.result()])
+			}
+		}
 	}
 	var misses []figure
 	for _, f := range figures {
