@@ -150,11 +150,17 @@ func measureCapacity(t *testing.T, root string) (capacityResult, referralTemplat
 		"open case":  itemSize(getItem(t, db, tables["ReferralsTable"], "OPEN#"+benchArea+"#"+patientKey, "#OPEN")),
 		"specialist": itemSize(getItem(t, db, tables["DirectoryTable"], "AREA#"+benchArea, "SPECIALIST#"+specialist)),
 		"Due entry":  itemSize(keysOnly(refItem, "pk", "sk", "dueShard", "dueAt")),
+		// The lead's worklist and digest indexes (keys only): every referral is in both.
+		"AreaStatus entry":   itemSize(keysOnly(refItem, "pk", "sk", "area", "status")),
+		"AreaReceived entry": itemSize(keysOnly(refItem, "pk", "sk", "area", "receivedAt")),
 	}
 	for _, k := range []string{"referral", "open case", "specialist"} {
 		r.ModelWrites += 2 * writeUnits(r.Sizes[k])
 	}
-	r.ModelWrites += writeUnits(r.Sizes["Due entry"])
+	// Index entries are written at the standard rate, transaction or not: one unit per KB each.
+	for _, k := range []string{"Due entry", "AreaStatus entry", "AreaReceived entry"} {
+		r.ModelWrites += writeUnits(r.Sizes[k])
+	}
 
 	// The notifier on the same referrals: acknowledgement and assignment each loaded, claimed,
 	// sent and confirmed; then the load the confirms' MODIFY stream record causes.
