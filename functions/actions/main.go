@@ -23,6 +23,7 @@ import (
 	"github.com/ipspc/referrals/shared/edges/actions"
 	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/metrics"
 )
 
 func main() {
@@ -60,17 +61,19 @@ func run() error {
 	}
 	progress := dynamo.NewProgress(db, cfg.Tables)
 	progress.ClosedRetention = cfg.ClosedRetention
+	// A close or a withdraw frees capacity: the area's oldest waitlisted referral takes it (SPEC §5).
+	drain := referral.DrainFunc(func(ctx context.Context, area string) error {
+		_, err := waitlist.Drain(ctx, area)
+		return err
+	})
+	worklists := dynamo.NewWorklists(db, cfg.Tables)
 	h := &actions.Handler{
-		Links: signer,
-		Progress: &referral.Progress{
-			Store: progress,
-			// A close frees capacity: the area's oldest waitlisted referral takes it (SPEC §5).
-			Drain: referral.DrainFunc(func(ctx context.Context, area string) error {
-				_, err := waitlist.Drain(ctx, area)
-				return err
-			}),
-			Now: time.Now,
-		},
+		Links:         signer,
+		Progress:      &referral.Progress{Store: progress, Drain: drain, Now: time.Now},
+		ReferrerLinks: signer,
+		Referrers:     &referral.Referrers{Store: progress, Drain: drain, Now: time.Now},
+		Areas:         worklists,
+		Metrics:       metrics.New(os.Stdout),
 		Log:    lambdacontext.NewLogger(),
 		Now:    time.Now,
 		Budget: 8 * time.Second,
@@ -78,7 +81,7 @@ func run() error {
 	// The area lead's worklist (SPEC §10) shares this function: same table access, same secret.
 	leads := &lead.Handler{
 		Links:  signer,
-		Store:  dynamo.NewWorklists(db, cfg.Tables),
+		Store:  worklists,
 		Log:    h.Log,
 		Now:    time.Now,
 		Budget: h.Budget,

@@ -105,6 +105,9 @@ type Transition struct {
 	// FreesCapacity is true when the area's waitlist should be drained afterwards.
 	FreesCapacity   bool
 	AlreadyRecorded bool
+	// Erased is true when the event removed the patient's personal data (a withdraw as
+	// entered-in-error): Referral holds what is left, and the store keeps nothing more.
+	Erased bool
 }
 
 // ErrNoRoom is the refusal of an assignment from the waitlist when no specialist has room.
@@ -263,6 +266,9 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		}
 		// A withdrawn referral keeps its specialist: they are the one told not to contact the patient.
 		next.Status, e.Type, e.Detail = end.to, end.event, c.Reason
+		if c.Kind == KindWithdraw && c.Reason == WithdrawEnteredInError {
+			next.Submission, t.Erased = next.Submission.Minimised(), true
+		}
 		release(&t, c)
 	case KindReassign:
 		if !r.Status.holdsUnit() {

@@ -130,10 +130,16 @@ func newReferralView(p ReferralPage) referralView {
 			{Key: "First meeting by", Lines: nonEmpty(LongDate(r.MeetBy.String()), done(met, hasMeeting, "Met on"))},
 		}
 	}
-	if r.Status == referral.StatusClosed {
+	switch r.Status {
+	case referral.StatusClosed:
 		v.Closed = "This referral is closed."
 		if e, ok := r.LastEvent(referral.EventClosed); ok {
 			v.Closed = "This referral was closed on " + londonDate(e.At) + ". Reason: " + closeReasonLabel(e.Detail) + "."
+		}
+	case referral.StatusWithdrawn:
+		v.Closed = "The referrer withdrew this referral. Do not contact the patient about it."
+		if e, ok := r.LastEvent(referral.EventWithdrawn); ok {
+			v.Closed = "The referrer withdrew this referral on " + londonDate(e.At) + ". Reason: " + withdrawReasonLabel(e.Detail) + ". Do not contact the patient about it."
 		}
 	}
 
@@ -171,6 +177,12 @@ func newReferralView(p ReferralPage) referralView {
 		{Key: "Work situation", Value: orNotGiven(employment)},
 		conditions,
 		notes,
+	}
+	if r.Status.Terminal() {
+		// Support has ended: the page keeps the history and the outcome, not the means to reach
+		// or identify the patient (SPEC §9, data minimisation).
+		v.Patient = []summaryRow{{Key: "Name", Value: PatientShortName(pt)}, {Key: "Postcode area", Value: postcodeArea(pt.Postcode)}}
+		v.About = []summaryRow{v.About[0], v.About[1]}
 	}
 
 	for _, e := range r.Events {
@@ -318,6 +330,8 @@ func statusTag(s referral.Status) (label, colour string) {
 		return "Met", "green"
 	case referral.StatusClosed:
 		return "Closed", "grey"
+	case referral.StatusWithdrawn:
+		return "Withdrawn", "grey"
 	}
 	return string(s), "grey"
 }
@@ -358,6 +372,8 @@ func eventText(e referral.Event) string {
 		return "Contact attempt: " + strings.ToLower(attemptMethodLabel(e.Detail))
 	case referral.EventClosed:
 		return "Referral closed. Reason: " + closeReasonLabel(e.Detail)
+	case referral.EventWithdrawn:
+		return "Referral withdrawn by the referrer. Reason: " + withdrawReasonLabel(e.Detail)
 	}
 	if e.Detail != "" {
 		return e.Type + " (" + e.Detail + ")"
