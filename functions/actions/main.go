@@ -74,9 +74,9 @@ func run() error {
 		Referrers:     &referral.Referrers{Store: progress, Drain: drain, Now: time.Now},
 		Areas:         worklists,
 		Metrics:       metrics.New(os.Stdout),
-		Log:    lambdacontext.NewLogger(),
-		Now:    time.Now,
-		Budget: 8 * time.Second,
+		Log:           lambdacontext.NewLogger(),
+		Now:           time.Now,
+		Budget:        8 * time.Second,
 	}
 	// The area lead's worklist (SPEC §10) shares this function: same table access, same secret.
 	leads := &lead.Handler{
