@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -192,6 +193,9 @@ func (p *Progress) end(ctx context.Context, what string, r referral.Referral, e 
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}
+	// Two requests with the same event (the same instant, by two people) must not share a token:
+	// DynamoDB would refuse the second as a mismatched repeat of the first.
+	call := rand.Text()
 	skipCaseload := false
 	var lastErr error
 	for attempt := range p.MaxAttempts {
@@ -213,7 +217,7 @@ func (p *Progress) end(ctx context.Context, what string, r referral.Referral, e 
 			TransactItems: items,
 			// Makes the SDK's own retries of this very request idempotent: an end that succeeded
 			// but whose answer was lost is not applied twice.
-			ClientRequestToken: aws.String(requestToken(r.ID, e, attempt)),
+			ClientRequestToken: aws.String(requestToken(r.ID, e, call, attempt)),
 		})
 		if err == nil {
 			return nil
@@ -354,8 +358,9 @@ func withoutDue(u expression.UpdateBuilder) expression.UpdateBuilder {
 // stamp is how progress times are stored: RFC 3339 in UTC, like receivedAt.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// requestToken is a ClientRequestToken (at most 36 characters) unique to one attempt at one close.
-func requestToken(referralID string, e referral.Event, attempt int) string {
-	sum := sha256.Sum256([]byte(referralID + "|" + e.At.UTC().Format(time.RFC3339Nano) + "|" + e.Detail + "|" + strconv.Itoa(attempt)))
+// requestToken is a ClientRequestToken (at most 36 characters) unique to one attempt of one call
+// ending a referral; the SDK's own retries of that attempt send the same one.
+func requestToken(referralID string, e referral.Event, call string, attempt int) string {
+	sum := sha256.Sum256([]byte(referralID + "|" + e.At.UTC().Format(time.RFC3339Nano) + "|" + e.Detail + "|" + call + "|" + strconv.Itoa(attempt)))
 	return hex.EncodeToString(sum[:18])
 }
