@@ -148,13 +148,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	}
 	specialist, _, err := h.Links.Verify(id, token, h.Now())
 	if err != nil {
-		if errors.Is(err, signedlink.ErrExpired) {
-			line.Outcome = "expired-link"
-			return errorPage(http.StatusForbidden, "This link has expired",
-				"Use the link in the most recent email about this referral. If you need a new link, contact your area lead."), line
-		}
-		line.Outcome = "invalid-link"
-		return errorPage(http.StatusForbidden, "", ""), line
+		return refused(err, line, "Use the link in the most recent email about this referral. If you need a new link, contact your area lead.")
 	}
 
 	if h.Budget > 0 {
@@ -255,6 +249,17 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason
 		return errorPage(http.StatusInternalServerError, "", ""), line
 	}
 	return errorPage(status, "", safe.Message), line
+}
+
+// refused answers a token that did not check: 403, saying so when it has only expired (then with
+// what to do instead), with the same page whatever else was wrong with it.
+func refused(err error, line httpedge.Line, expired string) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
+	if errors.Is(err, signedlink.ErrExpired) {
+		line.Outcome = "expired-link"
+		return errorPage(http.StatusForbidden, "This link has expired", expired), line
+	}
+	line.Outcome = "invalid-link"
+	return errorPage(http.StatusForbidden, "", ""), line
 }
 
 func notFound() events.APIGatewayV2HTTPResponse {

@@ -52,13 +52,7 @@ func (h *Handler) referrer(ctx context.Context, req events.APIGatewayV2HTTPReque
 		return h.fail(err, referral.Referral{}, "", "", "", line)
 	}
 	if _, _, err := h.ReferrerLinks.Check(signedlink.RoleReferrer, id, strings.ToLower(r.Referrer.Email), token, h.Now()); err != nil {
-		if errors.Is(err, signedlink.ErrExpired) {
-			line.Outcome = "expired-link"
-			return errorPage(http.StatusForbidden, "This link has expired",
-				"To change anything about this referral, contact the employment specialist or the area's team."), line
-		}
-		line.Outcome = "invalid-link"
-		return errorPage(http.StatusForbidden, "", ""), line
+		return refused(err, line, "To change anything about this referral, contact the employment specialist or the area's team.")
 	}
 
 	if !post {

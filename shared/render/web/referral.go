@@ -62,6 +62,12 @@ type historyRow struct {
 	When, What, Who string
 }
 
+// historyTable is a referral's history as a table; Who is a column only when WithWho.
+type historyTable struct {
+	Rows    []historyRow
+	WithWho bool
+}
+
 type referralView struct {
 	layout
 	Summary      []summaryItem
@@ -74,7 +80,7 @@ type referralView struct {
 	Patient      []summaryRow
 	Referrer     []summaryRow
 	About        []summaryRow
-	History      []historyRow
+	History      historyTable
 
 	Token                                     string
 	ContactAction, MeetingAction, CloseAction string
@@ -93,7 +99,7 @@ func RenderReferral(w io.Writer, p ReferralPage) error {
 
 func newReferralView(p ReferralPage) referralView {
 	r := p.Referral
-	v := referralView{Reference: r.ID, Token: p.Token, ReReferral: r.ReReferral}
+	v := referralView{Reference: r.ID, Token: p.Token, ReReferral: r.ReReferral, History: historyTable{WithWho: true}}
 	// The title is kept in browser history and tab lists: the reference only, no patient data.
 	v.Title = "Referral " + r.ID
 	v.StatusLabel, v.StatusColour = statusTag(r.Status)
@@ -186,7 +192,7 @@ func newReferralView(p ReferralPage) referralView {
 	}
 
 	for _, e := range r.Events {
-		v.History = append(v.History, historyRow{When: londonTime(e.At), What: eventText(e), Who: actorText(e.By, p.Viewer)})
+		v.History.Rows = append(v.History.Rows, historyRow{When: londonTime(e.At), What: eventText(e), Who: actorText(e.By, p.Viewer)})
 	}
 
 	v.ContactAction = ActionPath(r.ID, referral.ActionContact)

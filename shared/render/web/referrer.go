@@ -37,7 +37,7 @@ type referrerView struct {
 	Reference   string
 	Heading     string
 	Details     []summaryRow
-	History     []historyRow
+	History     historyTable
 	CanWithdraw bool
 	Action      string
 	Token       string
@@ -65,7 +65,7 @@ func RenderReferrerStatus(w io.Writer, p StatusPage) error {
 	}
 	for _, e := range r.Events {
 		if what := referrerEventText(e); what != "" {
-			v.History = append(v.History, historyRow{When: londonDate(e.At), What: what})
+			v.History.Rows = append(v.History.Rows, historyRow{When: londonDate(e.At), What: what})
 		}
 	}
 	v.CanWithdraw = withdrawable(r.Status)
