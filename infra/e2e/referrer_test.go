@@ -144,11 +144,12 @@ func TestWithdrawnEmails(t *testing.T) {
 	requireStack(t)
 	t.Parallel()
 	tests := []struct {
-		reason, name string // the name the emails give the patient, "" for the patient's own
-		because      string
+		reason  string
+		initial bool // the emails name the patient by the given name's initial alone
+		because string
 	}{
-		{"revoked", "", "circumstances changed"},
-		{"entered-in-error", "S.", "it was sent in error"},
+		{"revoked", false, "circumstances changed"},
+		{"entered-in-error", true, "it was sent in error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -177,9 +178,9 @@ func TestWithdrawnEmails(t *testing.T) {
 			if !slices.Equal(toSpecialist.Destination.To, []string{specialist + "@example.org"}) || toReferrer.Subject == "" {
 				t.Fatalf("withdrawn emails to %q and %q, want the specialist and the referrer", toSpecialist.Destination.To, toReferrer.Destination.To)
 			}
-			name := tt.name
-			if name == "" {
-				name = p.GivenName + " " + strings.ToUpper(p.FamilyName[:1]) + "."
+			name := p.GivenName + " " + strings.ToUpper(p.FamilyName[:1]) + "."
+			if tt.initial { // all that entered-in-error leaves of the name
+				name = strings.ToUpper(p.GivenName[:1]) + "."
 			}
 			if !strings.HasPrefix(toSpecialist.Subject, "Do not contact") || !strings.Contains(toSpecialist.Body.Text, "Do not contact "+name+" about it.") {
 				t.Errorf("the specialist's email does not say do not contact %s: %q\n%s", name, toSpecialist.Subject, toSpecialist.Body.Text)
