@@ -276,7 +276,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, fieldError("specialist", "Select a specialist in this area who has room")
 		}
 		t.Caseload = Caseload{Release: r.SpecialistID, Take: to.ID}
-		next.SpecialistID, e.Type, e.Detail = to.ID, EventReassigned, to.ID
+		next.SpecialistID, e.Type, e.Detail = to.ID, EventReassigned, "from="+r.SpecialistID+";to="+to.ID
 		t.FreesCapacity = true
 	case KindTransfer:
 		switch r.Status {
@@ -306,7 +306,8 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		}
 		t.Caseload.Release = held
 		t.FreesCapacity = held != "" || from != c.Area
-		e.Type, e.Detail = EventTransferred, from+">"+c.Area
+		// The returns (SPEC §12) read who held it before from specialist= (empty if waitlisted).
+		e.Type, e.Detail = EventTransferred, "from="+from+";to="+c.Area+";specialist="+r.SpecialistID
 	}
 	t.Referral.Events = append(t.Referral.Events, e)
 	t.Event = e
