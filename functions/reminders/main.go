@@ -1,5 +1,5 @@
 // Command reminders is RemindersFunction: hourly, it sends deadline reminders and escalations
-// (SPEC §6, §7) and reports overdue and waitlisted referrals. It only wires.
+// (SPEC §6, §7), reports overdue and waitlisted referrals and sends the leads' weekly digests (§11). It only wires.
 package main
 
 import (
@@ -19,6 +19,7 @@ import (
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/adapters/ses"
+	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
@@ -47,10 +48,12 @@ func run() error {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	log := lambdacontext.NewLogger()
+	people := dynamo.NewDirectory(db, cfg.DirectoryTable)
+	sender := ses.NewSender(sesv2.NewFromConfig(awsCfg, ses.NoResend), cfg.Sender, cfg.ConfigurationSet)
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
-		People:   dynamo.NewDirectory(db, cfg.DirectoryTable),
-		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg, ses.NoResend), cfg.Sender, cfg.ConfigurationSet),
+		People:   people,
+		Mailer:   sender,
 		Links:    signer,
 		BaseURL:  cfg.BaseURL,
 		LinkTTL:  cfg.LinkTTL,
@@ -65,6 +68,13 @@ func run() error {
 		Metrics:     metrics.New(os.Stdout),
 		Log:         log,
 		ResendAfter: 15 * time.Minute,
+		Digests: &lead.Digests{
+			Areas:   people,
+			Store:   dynamo.NewWorklists(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
+			Links:   signer,
+			Mailer:  sender,
+			BaseURL: cfg.BaseURL,
+		},
 	}}
 	lambda.Start(h.Handle)
 	return nil

@@ -24,12 +24,21 @@ import (
 
 var emailLink = regexp.MustCompile(`https?://[^\s"<>]+/referrals/R-[0-9A-Z]{8}\?token=[A-Za-z0-9_-]+`)
 
+// worklistLink is the lead's signed worklist link in the waitlisted email and the lead's copies.
+var worklistLink = regexp.MustCompile(`https?://[^\s"<>]+/areas/[a-z0-9-]+/worklist\?token=[A-Za-z0-9_-]+`)
+
 // signedLinkOf returns the path and query of the signed link in an email (its host is the
 // deployed API's, so requests go to the local stack instead). The text and HTML bodies must carry
 // the same link.
 func signedLinkOf(t *testing.T, e sentEmail) string {
 	t.Helper()
-	links := emailLink.FindAllString(e.Body.Text, -1)
+	return linkOf(t, e, emailLink)
+}
+
+// linkOf is signedLinkOf for the one link in e that re matches.
+func linkOf(t *testing.T, e sentEmail, re *regexp.Regexp) string {
+	t.Helper()
+	links := re.FindAllString(e.Body.Text, -1)
 	if len(links) != 1 {
 		t.Fatalf("%q: %d links in the text body, want 1:\n%s", e.Subject, len(links), e.Body.Text)
 	}
@@ -299,7 +308,12 @@ func TestWaitlistDrainsOnClose(t *testing.T) {
 			t.Errorf("%s: the acknowledgement does not say it is on the waiting list:\n%s", w.r.ReferralID, ack.Body.Text)
 		}
 		if emailLink.MatchString(byKind[kindWaitlisted].Body.Text + byKind[kindWaitlisted].Body.HTML) {
-			t.Errorf("%s: the lead's waitlisted email carries a signed link", w.r.ReferralID)
+			t.Errorf("%s: the lead's waitlisted email carries a referral's signed link", w.r.ReferralID)
+		}
+		// The lead opens the area's worklist from the waitlisted email: their own link works.
+		if res := do(t, http.MethodGet, linkOf(t, byKind[kindWaitlisted], worklistLink), "", "", nil); res.Status != http.StatusOK ||
+			!strings.Contains(res.Body, w.r.ReferralID) || !strings.Contains(res.Body, "E2E Drain") {
+			t.Errorf("%s: the worklist from the waitlisted email = %d, want 200 listing it", w.r.ReferralID, res.Status)
 		}
 	}
 	if t.Failed() {

@@ -224,6 +224,18 @@ type sentEmail struct {
 // emails returns the emails in the emulator that mention referralID in their subject.
 func emails(t *testing.T, referralID string) []sentEmail {
 	t.Helper()
+	var out []sentEmail
+	for _, e := range storedEmails(t) {
+		if strings.Contains(e.Subject, referralID) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// storedEmails returns every email in the emulator.
+func storedEmails(t *testing.T) []sentEmail {
+	t.Helper()
 	res, err := client.Get(sesURL + "/store")
 	if err != nil {
 		t.Fatalf("read SES store: %v", err)
@@ -235,13 +247,7 @@ func emails(t *testing.T, referralID string) []sentEmail {
 	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
 		t.Fatalf("decode SES store: %v", err)
 	}
-	var out []sentEmail
-	for _, e := range store.Emails {
-		if strings.Contains(e.Subject, referralID) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return store.Emails
 }
 
 // waitForEmails polls until at least n emails about referralID have arrived, then waits for the

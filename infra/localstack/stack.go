@@ -386,7 +386,14 @@ func (s *Stack) functionEnv(f *Function, binary string) []string {
 	if s.secretsURL != "" {
 		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.secretsURL
 	}
-	maps.Copy(env, f.Environment)
+	for k, v := range f.Environment {
+		// The template declares the endpoints empty (for sam local's --env-vars); an empty one
+		// means "the service's own", so it never replaces the emulator's.
+		if v == "" && strings.HasPrefix(k, "AWS_ENDPOINT_URL") {
+			continue
+		}
+		env[k] = v
+	}
 	maps.Copy(env, s.cfg.Env)
 	maps.Copy(env, s.cfg.FunctionEnv[f.LogicalID])
 

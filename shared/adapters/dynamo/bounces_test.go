@@ -133,7 +133,9 @@ func TestBounceMarkKeepsTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after != before {
+	want := before
+	want.Bouncing = true // the mark, and nothing else
+	if after != want {
 		t.Errorf("specialist changed: %+v, was %+v", after, before)
 	}
 	areaAfter, err := d.Area(ctx, "slough")
@@ -221,4 +223,45 @@ func sameHolders(a, b []bounce.Holder) bool {
 		}
 	}
 	return true
+}
+
+// TestSpecialistBouncing checks what the notifier reads to copy a specialist's emails to the lead:
+// bouncing while their current address is marked, not once the mark is cleared, nor once the
+// address has been corrected.
+func TestSpecialistBouncing(t *testing.T) {
+	t.Parallel()
+	d := newBounceDirectory(t)
+	ctx := context.Background()
+	bouncing := func(t *testing.T, want bool, when string) {
+		t.Helper()
+		s, err := d.Specialist(ctx, "slough", "slough-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Bouncing != want {
+			t.Errorf("%s: Bouncing = %v, want %v", when, s.Bouncing, want)
+		}
+	}
+	bouncing(t, false, "never marked")
+	mark := func() {
+		if _, err := d.MarkEmailFailing(ctx, []string{"sam@example.org"}, bounce.ReasonBounce, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark()
+	bouncing(t, true, "marked")
+	if ok, err := d.ClearEmailFailing(ctx, bounce.Holder{AreaID: "slough", SpecialistID: "slough-1"}); !ok || err != nil {
+		t.Fatalf("ClearEmailFailing = %v, %v", ok, err)
+	}
+	bouncing(t, false, "cleared")
+	mark()
+	s, err := d.Specialist(ctx, "slough", "slough-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Email = "Sam.New@example.org"
+	if err := d.PutSpecialist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	bouncing(t, false, "address corrected")
 }

@@ -22,13 +22,15 @@ func (d *Directory) AreaContacts(ctx context.Context, id string) (directory.Area
 	return it.area(nil), nil
 }
 
-// Specialist returns one specialist, or a not-found error.
+// Specialist returns one specialist, with whether their address is bouncing, or a not-found error.
 func (d *Directory) Specialist(ctx context.Context, areaID, specialistID string) (directory.Specialist, error) {
-	var it directorySpecialistItem
+	var it leadSpecialistItem
 	if err := d.get(ctx, areaPK(areaID), specialistSK(specialistID), &it, fmt.Sprintf("no specialist %q in area %q", specialistID, areaID)); err != nil {
 		return directory.Specialist{}, err
 	}
-	return it.specialist(), nil
+	s := it.specialist()
+	s.Bouncing = it.bouncing()
+	return s, nil
 }
 
 func (d *Directory) get(ctx context.Context, pk, sk string, out any, missing string) error {

@@ -57,6 +57,12 @@ type leadSpecialistItem struct {
 	EmailFailingAddress string `dynamodbav:"emailFailingAddress"`
 }
 
+// bouncing reports whether the specialist's current address is marked failing: a mark on an
+// address since corrected no longer counts (see bounces.go).
+func (it leadSpecialistItem) bouncing() bool {
+	return it.EmailFailing && strings.EqualFold(it.EmailFailingAddress, it.Email)
+}
+
 // Area returns an area's name and lead, or a not-found error, without its postcodes.
 func (w *Worklists) Area(ctx context.Context, areaID string) (name string, lead directory.Person, err error) {
 	out, err := w.client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -166,9 +172,7 @@ func (w *Worklists) specialists(ctx context.Context, areaID string) ([]worklist.
 	var out []worklist.Specialist
 	for _, it := range items {
 		out = append(out, worklist.Specialist{ID: it.SpecialistID, Name: it.Name, Caseload: it.Caseload,
-			Capacity: it.Capacity, Active: it.Active,
-			// A mark on an address since corrected no longer counts (see bounces.go).
-			Bouncing: it.EmailFailing && strings.EqualFold(it.EmailFailingAddress, it.Email)})
+			Capacity: it.Capacity, Active: it.Active, Bouncing: it.bouncing()})
 	}
 	return out, nil
 }

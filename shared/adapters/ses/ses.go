@@ -51,11 +51,26 @@ func (s *Sender) Send(ctx context.Context, m email.Message) (messageID string, e
 	if err != nil {
 		return "", fmt.Errorf("send %q email for referral %s: %w", m.Kind, reference(m.ReferralID), err)
 	}
+	return s.send(ctx, m.Kind, "referral "+m.ReferralID, m.To, m.Cc, r)
+}
+
+// SendDigest renders the lead's weekly digest and sends it, returning SES's message id. Errors
+// name the kind and the area, never counts or the link.
+func (s *Sender) SendDigest(ctx context.Context, d email.Digest) (messageID string, err error) {
+	r, err := email.RenderDigest(d)
+	if err != nil {
+		return "", fmt.Errorf("send %s email for area %s: %w", email.LeadDigest, reference(d.AreaName), err)
+	}
+	return s.send(ctx, email.LeadDigest, "area "+reference(d.AreaName), d.To, nil, r)
+}
+
+// send sends a rendered email; about names what it is about in errors (no patient data).
+func (s *Sender) send(ctx context.Context, kind email.Kind, about string, to, cc []string, r email.Rendered) (string, error) {
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.from),
 		Destination: &types.Destination{
-			ToAddresses: slices.Clone(m.To),
-			CcAddresses: slices.Clone(m.Cc),
+			ToAddresses: slices.Clone(to),
+			CcAddresses: slices.Clone(cc),
 		},
 		Content: &types.EmailContent{
 			Simple: &types.Message{
@@ -67,7 +82,7 @@ func (s *Sender) Send(ctx context.Context, m email.Message) (messageID string, e
 			},
 		},
 		// Tags reach SES event destinations (bounces, complaints): the kind only, no patient data.
-		EmailTags: []types.MessageTag{{Name: aws.String("kind"), Value: aws.String(string(m.Kind))}},
+		EmailTags: []types.MessageTag{{Name: aws.String("kind"), Value: aws.String(string(kind))}},
 	}
 	if s.configurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.configurationSet)
@@ -80,7 +95,7 @@ func (s *Sender) Send(ctx context.Context, m email.Message) (messageID string, e
 	}})
 	out, err := s.client.SendEmail(ctx, in)
 	if err != nil {
-		err = fmt.Errorf("send %s email for referral %s: %w", m.Kind, m.ReferralID, err)
+		err = fmt.Errorf("send %s email for %s: %w", kind, about, err)
 		if outcomeUnknown(err, wrote.Load()) {
 			return "", fmt.Errorf("%w: %w", notify.ErrOutcomeUnknown, err)
 		}

@@ -327,3 +327,46 @@ func mustRender(tb testing.TB, m email.Message) email.Rendered {
 	}
 	return r
 }
+
+// TestSenderDigestEmulator sends a lead digest through the SES emulator: tagged lead-digest (the
+// fake shows tags), stored as rendered, and a bad digest is refused before SES is called.
+func TestSenderDigestEmulator(t *testing.T) {
+	t.Parallel()
+	client, endpoint := newEmulatorClient(t)
+	d := email.Digest{To: []string{uniqueAddress(t, "lead")}, RecipientName: "Nia Lead", AreaName: "Norfolk",
+		Waitlisted: 3, OldestWaitDays: 9, Overdue: 2, ReceivedLastWeek: 5, Bouncing: 1,
+		Link: "https://referrals.example.org/areas/norfolk/worklist?token=tok"}
+	want, err := email.RenderDigest(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id, err := NewSender(client, sender, "").SendDigest(ctx, d)
+	if err != nil || id == "" {
+		t.Fatalf("SendDigest = %q, %v; want a message id", id, err)
+	}
+	got := storedTo(t, endpoint, d.To[0])
+	if len(got) != 1 || got[0].MessageID != id || got[0].Subject != want.Subject || got[0].Body.Text != want.Text || got[0].Body.HTML != want.HTML {
+		t.Fatalf("emulator holds %+v, want one digest %s as rendered", got, id)
+	}
+
+	var tags []types.MessageTag
+	fake := &fakeSES{sendEmail: func(_ context.Context, in *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
+		tags = in.EmailTags
+		return &sesv2.SendEmailOutput{MessageId: aws.String("msg-2")}, nil
+	}}
+	if _, err := NewSender(fake, sender, "").SendDigest(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if len(tags) != 1 || aws.ToString(tags[0].Name) != "kind" || aws.ToString(tags[0].Value) != "lead-digest" {
+		t.Errorf("EmailTags = %+v, want only kind=lead-digest", tags)
+	}
+	bad := d
+	bad.Link = ""
+	calls := 0
+	fake.sendEmail = func(context.Context, *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) { calls++; return nil, nil }
+	if _, err := NewSender(fake, sender, "").SendDigest(ctx, bad); !errors.Is(err, email.ErrInvalidMessage) || calls != 0 {
+		t.Errorf("SendDigest(no link) = %v after %d calls, want ErrInvalidMessage and no call", err, calls)
+	}
+}

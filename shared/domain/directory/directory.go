@@ -51,6 +51,9 @@ type Specialist struct {
 	Capacity int    `json:"capacity"`
 	Caseload int    `json:"caseload,omitempty"`
 	Active   bool   `json:"active"`
+	// Bouncing: their current address is marked failing (a bounce or complaint), so the area
+	// lead gets a copy of their emails. Kept by the bounce handler, never imported from a file.
+	Bouncing bool `json:"-"`
 }
 
 // UnmarshalJSON decodes a specialist from a file: a missing capacity is DefaultCapacity (an explicit

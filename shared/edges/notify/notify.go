@@ -14,9 +14,11 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/domain/worklist"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/email"
+	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // Notice is one email to one recipient: each is sent at most once per referral (SPEC §7, "once
@@ -169,6 +171,17 @@ func (n *Notifier) Referral(ctx context.Context, referralID string) error {
 		if sent[notice] {
 			continue
 		}
+		copyOf, err := n.LeadCopy(ctx, r, notice, sent)
+		if err == nil && copyOf != nil {
+			err = n.Send(ctx, r, *copyOf)
+		}
+		switch {
+		case errors.Is(err, ErrOutcomeUnknown):
+			unknown = append(unknown, err)
+		case err != nil: // the original waits for its copy, so a retry sends both
+			errs = append(errs, err)
+			continue
+		}
 		switch err := n.Send(ctx, r, notice); {
 		case errors.Is(err, ErrOutcomeUnknown):
 			unknown = append(unknown, err)
@@ -181,6 +194,30 @@ func (n *Notifier) Referral(ctx context.Context, referralID string) error {
 	}
 	// Only unknown outcomes: they are held, and retrying the record could not send them anyway.
 	return errors.Join(unknown...)
+}
+
+// LeadCopy returns the area lead's copy of a notice meant for r's specialist when it is due: the
+// specialist's current address is bouncing and no copy was sent (sent holds the notices already
+// sent). Overdue kinds copy the lead anyway. The copy goes before the original, so the original
+// is never sent without it: a copy is only ever of an email being sent now.
+func (n *Notifier) LeadCopy(ctx context.Context, r referral.Referral, notice Notice, sent map[Notice]bool) (*Notice, error) {
+	c := Notice{Kind: notice.Kind, Audience: email.AudienceLead}
+	switch {
+	case sent[c] || r.SpecialistID == "":
+		return nil, nil
+	case notice.Audience == "" && (notice.Kind == email.Assignment || notice.Kind == email.ContactReminder || notice.Kind == email.MeetingReminder),
+		notice.Kind == email.Withdrawn && notice.Audience == email.AudienceSpecialist:
+	default:
+		return nil, nil
+	}
+	s, err := n.People.Specialist(ctx, r.Area, r.SpecialistID)
+	if err != nil {
+		return nil, fmt.Errorf("%s email for %s: specialist %s: %w", notice, r.ID, r.SpecialistID, err)
+	}
+	if !s.Bouncing {
+		return nil, nil
+	}
+	return &c, nil
 }
 
 // Send sends one notice about r, at most once: claim, send, confirm. A send SES refused releases
@@ -202,7 +239,7 @@ func (n *Notifier) Send(ctx context.Context, r referral.Referral, notice Notice)
 	if err == nil {
 		var id string
 		if id, err = n.send(ctx, msg); err == nil {
-			event := referral.Event{At: now.UTC(), Type: eventType(kind), By: referral.System, Via: n.Via, Detail: string(kind)}
+			event := referral.Event{At: now.UTC(), Type: eventType(kind), By: referral.System, Via: n.Via, Detail: string(msg.Kind)}
 			if err := n.Store.Confirm(ctx, r.ID, notice, claimant, id, event); err != nil {
 				// Sent but not confirmed: the claim expires and a retry could send again. Report
 				// it; duplicates are better than a lost email, and this needs DynamoDB to fail
@@ -281,6 +318,26 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, notice Noti
 	}
 	toReferrer := func() { m.To, m.RecipientName = []string{r.Referrer.Email}, r.Referrer.Name }
 	switch {
+	case notice.Audience == email.AudienceLead: // the lead's copy of a bouncing specialist's email
+		if r.SpecialistID == "" {
+			return m, fmt.Errorf("%s email for %s: no specialist assigned", notice, r.ID)
+		}
+		s, err := n.People.Specialist(ctx, r.Area, r.SpecialistID)
+		if err != nil {
+			return m, fmt.Errorf("specialist %s: %w", r.SpecialistID, err)
+		}
+		m.Kind, m.CopyOf, m.SpecialistName, m.PreferredContact = email.BouncingCopy, kind, s.Name, ""
+		switch kind { // the deadlines the specialist's email gave, and never their link
+		case email.ContactReminder:
+			m.MeetBy = calendar.Date{}
+		case email.MeetingReminder:
+			m.ContactBy = calendar.Date{}
+		case email.Withdrawn:
+			m.ContactBy, m.MeetBy = calendar.Date{}, calendar.Date{}
+		}
+		if m.To, m.RecipientName, m.Link, err = n.toLead(r.Area, area, now); err != nil {
+			return m, err
+		}
 	case kind == email.Acknowledgement:
 		toReferrer()
 		m.Link = n.BaseURL + "/referrals/" + r.ID + "/status?token=" + n.Links.Issue(signedlink.Claim{
@@ -313,10 +370,9 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, notice Noti
 		m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
 		m.Audience, m.Reason = email.AudienceSpecialist, withdrawReason(r)
 	case kind == email.Waitlisted:
-		if area.Lead.Email == "" {
-			return m, fmt.Errorf("area %s has no lead to tell about a waitlisted referral", r.Area)
+		if m.To, m.RecipientName, m.Link, err = n.toLead(r.Area, area, now); err != nil {
+			return m, err
 		}
-		m.To, m.RecipientName = []string{area.Lead.Email}, area.Lead.Name
 	default: // to the specialist
 		if r.SpecialistID == "" {
 			return m, fmt.Errorf("%s email for %s: no specialist assigned", kind, r.ID)
@@ -338,6 +394,19 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, notice Noti
 		m.Link = n.BaseURL + "/referrals/" + r.ID + "?token=" + n.Links.Sign(r.ID, r.SpecialistID, now.Add(n.LinkTTL))
 	}
 	return m, nil
+}
+
+// toLead addresses an email to the area's lead, with the lead's own worklist link (SPEC §10),
+// bound to the area and this lead.
+func (n *Notifier) toLead(areaID string, area directory.Area, now time.Time) (to []string, name, link string, err error) {
+	if area.Lead.Email == "" {
+		return nil, "", "", fmt.Errorf("area %s has no lead to email", areaID)
+	}
+	token, _, err := worklist.IssueLink(n.Links, areaID, area.Lead.Email, now)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("area %s lead link: %w", areaID, err)
+	}
+	return []string{area.Lead.Email}, area.Lead.Name, n.BaseURL + web.WorklistURL(areaID, token), nil
 }
 
 // withdrawReason is the reason of r's withdraw event.

@@ -131,10 +131,10 @@ func (f *fakeMailer) kinds() []string {
 	return out
 }
 
-type fakePeople struct{ noLead bool }
+type fakePeople struct{ noLead, bouncing bool }
 
 func (f fakePeople) Specialist(_ context.Context, area, id string) (directory.Specialist, error) {
-	return directory.Specialist{ID: id, AreaID: area, Name: "Ann Spec", Email: id + "@example.org", Active: true}, nil
+	return directory.Specialist{ID: id, AreaID: area, Name: "Ann Spec", Email: id + "@example.org", Active: true, Bouncing: f.bouncing}, nil
 }
 
 func (f fakePeople) AreaContacts(_ context.Context, id string) (directory.Area, error) {
@@ -477,5 +477,78 @@ func TestStreamHandler(t *testing.T) {
 				t.Errorf("batch item failures %v, want %v", failed, tt.wantFail)
 			}
 		})
+	}
+}
+
+// TestBouncingSpecialistCopiesTheLead: while the specialist's address bounces, each email meant
+// for them also goes to the lead as a separate copy, once, sent before the original, naming the
+// specialist and carrying the lead's worklist link but never the specialist's link.
+func TestBouncingSpecialistCopiesTheLead(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		r         referral.Referral
+		bouncing  bool
+		wantKinds []string
+		copyOf    email.Kind
+	}{
+		{"assignment, bouncing", testReferral(referral.StatusAssigned, "ann"), true, []string{"acknowledgement", "assignment", "bouncing-copy"}, email.Assignment},
+		{"assignment, not bouncing", testReferral(referral.StatusAssigned, "ann"), false, []string{"acknowledgement", "assignment"}, ""},
+		{"waitlisted: no specialist", testReferral(referral.StatusWaitlisted, ""), true, []string{"acknowledgement", "waitlisted"}, ""},
+		{"withdrawn: the do-not-contact email", withDetail(testReferral(referral.StatusWithdrawn, "ann"), referral.EventWithdrawn, "revoked"), true,
+			[]string{"bouncing-copy", "withdrawn", "withdrawn"}, email.Withdrawn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			store := &memStore{referrals: map[string]referral.Referral{tt.r.ID: tt.r}, records: map[string]string{}}
+			mailer := &fakeMailer{}
+			n := newNotifier(store, mailer, fakePeople{bouncing: tt.bouncing})
+			for range 2 { // a retried stream record sends nothing twice
+				if err := n.Referral(context.Background(), tt.r.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := mailer.kinds(); !slices.Equal(got, tt.wantKinds) {
+				t.Fatalf("sent %v, want %v", got, tt.wantKinds)
+			}
+			for i, m := range mailer.sent {
+				if m.Kind != email.BouncingCopy {
+					continue
+				}
+				if m.To[0] != "lead@example.org" || m.CopyOf != tt.copyOf || m.SpecialistName != "Ann Spec" || len(m.Cc) != 0 {
+					t.Errorf("copy = %+v: want to the lead, copying %s, naming the specialist", m, tt.copyOf)
+				}
+				if strings.Contains(m.Link, "tok-") || !strings.Contains(m.Link, "/areas/south-yorkshire/worklist?token=") {
+					t.Errorf("copy link = %q: want the lead's worklist link, never the specialist's", m.Link)
+				}
+				if i+1 >= len(mailer.sent) || mailer.sent[i+1].Kind != tt.copyOf || mailer.sent[i+1].To[0] != "ann@example.org" {
+					t.Errorf("the copy was not followed by the original: %+v", mailer.sent)
+				}
+			}
+		})
+	}
+}
+
+// TestBouncingCopyFailureHoldsTheOriginal: when the lead's copy cannot be sent, the original waits
+// too, so a retry sends both (never the original alone, which would leave the copy unsent).
+func TestBouncingCopyFailureHoldsTheOriginal(t *testing.T) {
+	t.Parallel()
+	r := testReferral(referral.StatusAssigned, "ann")
+	store := &memStore{referrals: map[string]referral.Referral{r.ID: r}, records: map[string]string{}}
+	mailer := &fakeMailer{fail: errors.New("ses down")}
+	n := newNotifier(store, mailer, fakePeople{bouncing: true})
+	if err := n.Referral(context.Background(), r.ID); err == nil {
+		t.Fatal("want an error while SES is down")
+	}
+	if len(store.records) != 0 {
+		t.Fatalf("claims left behind: %v", store.records)
+	}
+	mailer.fail = nil
+	if err := n.Referral(context.Background(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"acknowledgement", "assignment", "bouncing-copy"}) {
+		t.Errorf("after recovery sent %v", got)
 	}
 }

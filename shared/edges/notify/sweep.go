@@ -37,6 +37,10 @@ type Sweep struct {
 	// acknowledgement email itself: a safety net for stream records that exhausted their
 	// retries, late enough never to race the notifier.
 	ResendAfter time.Duration
+	// Digests sends the area leads' weekly digests (lead.Digests); nil sends none.
+	Digests interface {
+		Run(ctx context.Context, now time.Time) (sent int, err error)
+	}
 }
 
 // Summary counts what a run did. It holds no patient data.
@@ -50,6 +54,8 @@ type Summary struct {
 	Overdue       int            `json:"overdue"`
 	OverdueByArea map[string]int `json:"overdueByArea,omitempty"`
 	Waitlisted    int            `json:"waitlisted"`
+	DigestsSent   int            `json:"digestsSent"`
+	LeadCopies    int            `json:"leadCopies"` // of emails to specialists whose address bounces
 }
 
 // Run sweeps as of now, the scheduled event's time. Failing to send one email does not stop the
@@ -84,6 +90,14 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
 		sum.Waitlisted += n
 		s.Metrics.Count("WaitlistedReferrals", float64(n), map[string]string{"Area": area})
 	}
+	var digestErr error
+	if s.Digests != nil {
+		sum.DigestsSent, digestErr = s.Digests.Run(ctx, now)
+		if digestErr != nil {
+			// Its errors name areas and kinds, never patient data.
+			s.Log.ErrorContext(ctx, "lead digests failed", slog.String("error", digestErr.Error()))
+		}
+	}
 	for area, n := range sum.OverdueByArea {
 		s.Metrics.Count("OverdueReferrals", float64(n), map[string]string{"Area": area})
 	}
@@ -91,9 +105,13 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
 	s.Metrics.Count("WaitlistedReferrals", float64(sum.Waitlisted), nil)
 	s.Metrics.Count("RemindersSent", float64(sum.Reminders), nil)
 	s.Metrics.Count("EscalationsSent", float64(sum.Escalations), nil)
+	s.Metrics.Count("DigestsSent", float64(sum.DigestsSent), nil)
 	s.Log.InfoContext(ctx, "reminders sweep", slog.String("today", today.String()), slog.Any("summary", sum))
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("reminders sweep: %d emails failed (they are retried by the next run)", sum.Failed)
+	}
+	if digestErr != nil {
+		return sum, fmt.Errorf("reminders sweep: %w", digestErr)
 	}
 	return sum, nil
 }
@@ -130,23 +148,40 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		notices = append(notices, Notice{Kind: k})
 	}
 	for _, notice := range notices {
-		kind := notice.Kind
-		err := s.Notifier.Send(ctx, r, notice)
-		switch {
-		case errors.Is(err, ErrClaimHeld), errors.Is(err, ErrOutcomePending):
-			sum.Held++
-		case err != nil:
-			sum.Failed++
-			s.Log.ErrorContext(ctx, "reminder failed", slog.String("referralId", r.ID), slog.String("kind", string(kind)), slog.String("error", err.Error()))
-		case kind == email.ContactOverdue || kind == email.MeetingOverdue:
-			sum.Escalations++
-		case kind == email.ContactReminder || kind == email.MeetingReminder:
-			sum.Reminders++
-		default:
-			sum.Resent++
+		copyOf, err := s.Notifier.LeadCopy(ctx, r, notice, sent)
+		if err == nil && copyOf != nil {
+			err = s.Notifier.Send(ctx, r, *copyOf)
 		}
+		if (copyOf != nil || err != nil) && !s.count(ctx, r.ID, Notice{Kind: notice.Kind, Audience: email.AudienceLead}, err, sum) {
+			continue // the original waits for its copy: the next run sends both
+		}
+		s.count(ctx, r.ID, notice, s.Notifier.Send(ctx, r, notice), sum)
 	}
 	return nil
+}
+
+// count adds one send's outcome to the summary, logging a failure without patient data. It
+// reports whether the email went or may have gone.
+func (s *Sweep) count(ctx context.Context, referralID string, notice Notice, err error, sum *Summary) bool {
+	kind := notice.Kind
+	switch {
+	case errors.Is(err, ErrClaimHeld), errors.Is(err, ErrOutcomePending):
+		sum.Held++
+		return errors.Is(err, ErrOutcomeUnknown)
+	case err != nil:
+		sum.Failed++
+		s.Log.ErrorContext(ctx, "reminder failed", slog.String("referralId", referralID), slog.String("kind", notice.String()), slog.String("error", err.Error()))
+		return errors.Is(err, ErrOutcomeUnknown)
+	case notice.Audience == email.AudienceLead:
+		sum.LeadCopies++
+	case kind == email.ContactOverdue || kind == email.MeetingOverdue:
+		sum.Escalations++
+	case kind == email.ContactReminder || kind == email.MeetingReminder:
+		sum.Reminders++
+	default:
+		sum.Resent++
+	}
+	return true
 }
 
 // kindsSent is the kinds sent to their one recipient (the kinds reminders are about).

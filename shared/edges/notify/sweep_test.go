@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -230,3 +231,79 @@ func TestScheduleHandlerNeedsTheEventTime(t *testing.T) {
 }
 
 func eventAt(t time.Time) events.EventBridgeEvent { return events.EventBridgeEvent{Time: t} }
+
+// fakeDigests records the times it was run at and answers with sent and err.
+type fakeDigests struct {
+	runs []time.Time
+	sent int
+	err  error
+}
+
+func (f *fakeDigests) Run(_ context.Context, now time.Time) (int, error) {
+	f.runs = append(f.runs, now)
+	return f.sent, f.err
+}
+
+func TestSweepRunsTheDigestsOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		sent    int
+		err     error
+		wantErr bool
+	}{
+		{"two sent", 2, nil, false},
+		{"none due", 0, nil, false},
+		{"one area failed", 1, errors.New("lead digest of norfolk: ses down"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _, _, m := sweepFixture(t)
+			var logs bytes.Buffer
+			s.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+			d := &fakeDigests{sent: tt.sent, err: tt.err}
+			s.Digests = d
+			now := at(t, "2026-11-30T08:10:00Z")
+			sum, err := s.Run(context.Background(), now)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Run err = %v, want error %v", err, tt.wantErr)
+			}
+			if len(d.runs) != 1 || !d.runs[0].Equal(now) {
+				t.Errorf("digests run at %v, want once at %v", d.runs, now)
+			}
+			if sum.DigestsSent != tt.sent || m.values["DigestsSent"] != float64(tt.sent) {
+				t.Errorf("summary %d, metric %v; want %d sent", sum.DigestsSent, m.values["DigestsSent"], tt.sent)
+			}
+			if !bytes.Contains(logs.Bytes(), []byte(`"digestsSent":`)) {
+				t.Errorf("summary line lacks digestsSent: %s", logs.String())
+			}
+			if tt.err != nil && !bytes.Contains(logs.Bytes(), []byte("lead digests failed")) {
+				t.Errorf("digest failure not logged: %s", logs.String())
+			}
+		})
+	}
+}
+
+// TestSweepCopiesRemindersOfABouncingSpecialist: a reminder to a specialist whose address bounces
+// also goes to the lead as a copy, once, whatever the runs.
+func TestSweepCopiesRemindersOfABouncingSpecialist(t *testing.T) {
+	t.Parallel()
+	s, _, mailer, _ := sweepFixture(t, assigned(t, "R-FFFFFFFF", "2026-11-25", "2026-12-07"))
+	s.Notifier.People = fakePeople{bouncing: true}
+	for _, when := range []string{"2026-11-24T09:00:00Z", "2026-11-24T10:00:00Z"} {
+		sum, err := s.Run(context.Background(), at(t, when))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"2026-11-24T09:00:00Z": 1}[when]; sum.LeadCopies != want || sum.Reminders != want {
+			t.Errorf("run at %s: %d copies, %d reminders; want %d each", when, sum.LeadCopies, sum.Reminders, want)
+		}
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"bouncing-copy", "contact-reminder"}) {
+		t.Fatalf("sent %v, want the reminder and one copy", got)
+	}
+	if c := mailer.sent[0]; c.CopyOf != email.ContactReminder || c.To[0] != "lead@example.org" || strings.Contains(c.Link, "tok-") || c.MeetBy != (calendar.Date{}) {
+		t.Errorf("copy = %+v", c)
+	}
+}

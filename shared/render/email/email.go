@@ -41,11 +41,14 @@ const (
 	StartedSupport Kind = "started-support" // to the referrer: the first meeting was recorded
 	Closed         Kind = "closed"          // to the referrer: support ended, with the reason
 	Withdrawn      Kind = "withdrawn"       // to the specialist ("do not contact") and the referrer (confirmation)
+	// BouncingCopy is the area lead's copy of an email meant for a specialist whose address is
+	// bouncing (SPEC §10 issue 12): what it was about, without the specialist's link.
+	BouncingCopy Kind = "bouncing-copy"
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{Assignment, Acknowledgement, Waitlisted, ContactReminder, MeetingReminder, ContactOverdue, MeetingOverdue,
-	StartedSupport, Closed, Withdrawn}
+	StartedSupport, Closed, Withdrawn, BouncingCopy}
 
 // Audience is who an email is for. A kind sent to more than one person (withdrawn) says which
 // one this message is for; the others have a single audience.
@@ -54,6 +57,8 @@ type Audience string
 const (
 	AudienceReferrer   Audience = "referrer"
 	AudienceSpecialist Audience = "specialist"
+	// AudienceLead is the area lead receiving a BouncingCopy of a specialist's email.
+	AudienceLead Audience = "lead"
 )
 
 // CloseReasons says each close reason (SPEC §9) in plain words, as the referrer reads it after
@@ -72,6 +77,15 @@ var closeReasons = map[string]string{
 var withdrawReasons = map[string]string{
 	"revoked":          "circumstances changed",
 	"entered-in-error": "it was sent in error",
+}
+
+// copied says, for each kind a BouncingCopy may copy, what the specialist's email was about, after
+// "about referral R-… in Area:".
+var copied = map[Kind]string{
+	Assignment:      "it was assigned to them",
+	ContactReminder: "a reminder that contact is due",
+	MeetingReminder: "a reminder that the first meeting is due",
+	Withdrawn:       "it was withdrawn, so they must not contact the person",
 }
 
 // Valid reports whether k is one of Kinds.
@@ -103,9 +117,10 @@ type Message struct {
 	// ContactBy and MeetBy are the deadlines; zero when not applicable (a waitlisted
 	// acknowledgement has none yet).
 	ContactBy, MeetBy calendar.Date
-	// Link is the specialist's signed link to the referral's page. It is a bearer credential, so
-	// it is refused on an email with a Cc (the lead would get the specialist's access) and on
-	// emails that do not go to the specialist.
+	// Link is the recipient's own signed link: the specialist's to the referral's page, the
+	// referrer's to its status page (acknowledgement), the lead's to the area's worklist
+	// (waitlisted). It is a bearer credential, so it is refused on an email with a Cc (the lead
+	// would get the specialist's access) and on emails whose recipient holds no link.
 	Link string
 	// ReReferral flags, on an assignment, that the patient already has an open referral with
 	// this specialist.
@@ -120,6 +135,8 @@ type Message struct {
 	Reason string
 	// Audience says who a withdrawn email is for: the specialist or the referrer.
 	Audience Audience
+	// CopyOf is the kind of the specialist's email a BouncingCopy copies.
+	CopyOf Kind
 }
 
 // PatientName returns the patient as emails name them: given name and family-name initial,
@@ -156,20 +173,24 @@ type rules struct {
 	contactBy bool
 	meetBy    bool
 	link      bool // required; when false, refused
-	cc        bool // required; when false, refused
-	status    bool
+	// worklist: the link must be the lead's worklist link, never a referral page's (that is a
+	// specialist's or a referrer's access).
+	worklist bool
+	cc       bool // required; when false, refused
+	status   bool
 	// lenient: the patient may be reduced to an initial or nothing (a referral entered in error),
 	// and the email still goes; the name then reads "S." or "the person referred".
 	lenient  bool
 	reason   map[string]string // the reasons allowed, in plain words; nil: refused
 	audience bool              // required: AudienceSpecialist or AudienceReferrer
 	attempts bool              // the count of contact attempts is shown
+	copy     bool              // CopyOf is required: one of copied
 }
 
 var kindRules = map[Kind]rules{
 	Assignment:      {patient: true, area: true, contact: true, contactBy: true, meetBy: true, link: true},
 	Acknowledgement: {patient: true, area: true, status: true, link: true}, // deadlines when assigned: see check
-	Waitlisted:      {patient: true, area: true},
+	Waitlisted:      {patient: true, area: true, link: true, worklist: true},
 	ContactReminder: {patient: true, area: true, contact: true, contactBy: true, link: true},
 	MeetingReminder: {patient: true, area: true, meetBy: true, link: true},
 	ContactOverdue:  {patient: true, area: true, contact: true, contactBy: true, cc: true, attempts: true},
@@ -177,6 +198,8 @@ var kindRules = map[Kind]rules{
 	StartedSupport:  {lenient: true, area: true},
 	Closed:          {lenient: true, area: true, reason: closeReasons},
 	Withdrawn:       {lenient: true, area: true, reason: withdrawReasons, audience: true},
+	// The lead's copy: the specialist's name and the lead's own worklist link, never theirs.
+	BouncingCopy: {lenient: true, area: true, link: true, worklist: true, copy: true},
 }
 
 const (
@@ -203,7 +226,8 @@ type view struct {
 	Attempts                    string // "No contact attempts have been recorded."
 	Reason                      string // in plain words
 	ReasonCode                  string
-	ForSpecialist               bool // a withdrawn email to the specialist
+	ForSpecialist               bool   // a withdrawn email to the specialist
+	CopyOf                      string // what a bouncing copy's original was about
 }
 
 // Render checks m and renders its subject, text and HTML. It returns an error wrapping
@@ -267,8 +291,18 @@ func check(m Message) (view, error) {
 		Area:       clean(m.AreaName),
 		ReReferral: m.ReReferral && m.Kind == Assignment,
 	}
-	if r.cc { // only the lead copied into an overdue email needs telling whose referral it is
+	if r.cc || r.copy { // only the lead (copied, or sent a copy) needs telling whose referral it is
 		v.Specialist = clean(m.SpecialistName)
+	}
+	switch about, ok := copied[m.CopyOf]; {
+	case r.copy && !ok:
+		problem("CopyOf must be a kind sent to the specialist")
+	case r.copy && v.Specialist == "":
+		problem("SpecialistName is required")
+	case r.copy:
+		v.CopyOf = about
+	case m.CopyOf != "":
+		problem("CopyOf is only for bouncing copies")
 	}
 	if name := clean(m.RecipientName); name != "" {
 		v.Greeting = "Dear " + name + ","
@@ -341,6 +375,9 @@ func check(m Message) (view, error) {
 			problem(`Status must be "assigned" or "waitlisted"`)
 		}
 	}
+	if r.copy { // the deadlines the specialist was told, when the copied email had them
+		contactBy, meetBy = m.ContactBy != (calendar.Date{}), m.MeetBy != (calendar.Date{})
+	}
 	if contactBy {
 		v.ContactBy, v.ContactByShort = dates("ContactBy", m.ContactBy, problem)
 	}
@@ -354,12 +391,14 @@ func check(m Message) (view, error) {
 	case r.link:
 		if !validLink(m.Link) {
 			problem("Link must be an absolute http(s) URL")
+		} else if r.worklist && !isWorklistLink(m.Link) {
+			problem("Link on an email to the lead must be the lead's worklist link")
 		}
 		v.Link = m.Link
 	case m.Link != "" && r.cc:
 		problem("Link must not be sent to a Cc recipient: it would give them the specialist's access")
 	case m.Link != "":
-		problem("Link is only for assignments, reminders and acknowledgements")
+		problem("Link is only for assignments, reminders, acknowledgements and waitlisted emails")
 	}
 
 	if len(problems) > 0 {
@@ -406,6 +445,14 @@ func validLink(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
+
+// isWorklistLink reports whether an absolute link (validLink) is an area's worklist page.
+func isWorklistLink(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && worklistPath.MatchString(u.Path)
+}
+
+var worklistPath = regexp.MustCompile(`/areas/[^/]+/worklist$`)
 
 // unsafeRune reports runes that must never reach an email from user text: control characters
 // (CR and LF among them), line and paragraph separators, and the bidirectional overrides that can

@@ -29,6 +29,7 @@ func Example(kind Kind) (Message, error) {
 	case Waitlisted:
 		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
 		m.ContactBy, m.MeetBy = calendar.Date{}, calendar.Date{}
+		m.Link = "https://referrals.example.org/areas/south-yorkshire/worklist?token=AwAAAABrK5SYbGVh"
 	case ContactOverdue, MeetingOverdue:
 		m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
 		m.Cc, m.SpecialistName = []string{"lead.south-yorkshire@example.org"}, "Alex Morgan"
@@ -43,6 +44,10 @@ func Example(kind Kind) (Message, error) {
 			m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
 			m.Reason, m.Audience = "revoked", AudienceSpecialist
 		}
+	case BouncingCopy: // the lead's copy of an assignment
+		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
+		m.SpecialistName, m.CopyOf, m.PreferredContact = "Alex Morgan", Assignment, ""
+		m.Link = "https://referrals.example.org/areas/south-yorkshire/worklist?token=AwAAAABrK5SYbGVh"
 	default:
 		return m, fmt.Errorf("%w: no example for kind %q", ErrInvalidMessage, kind)
 	}

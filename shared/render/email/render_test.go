@@ -119,8 +119,8 @@ func TestKindValid(t *testing.T) {
 			}
 		})
 	}
-	if len(Kinds) != 10 {
-		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7 and 3 of §11", len(Kinds))
+	if len(Kinds) != 11 {
+		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7, 3 of §11 and the lead's bouncing copy", len(Kinds))
 	}
 }
 
@@ -205,9 +205,11 @@ func TestRender(t *testing.T) {
 			msg:     func(tb testing.TB) Message { return messageFor(tb, Waitlisted) },
 			subject: "Referral R-7K3M9QX2 is on the waiting list",
 			text: []string{"Dear Jo Lead,", "A new referral in South Yorkshire is on the waiting list",
-				"Patient: Sam T.", "free up space or add a specialist"},
-			html:   []string{"<p>Dear Jo Lead,</p>", "<strong>Patient:</strong> Sam T.", "free up space or add a specialist"},
-			absent: []string{"2026", "http"},
+				"Patient: Sam T.", "free up space or add a specialist",
+				"Open your worklist to see the area's waiting list", "https://referrals.example.org/areas/south-yorkshire/worklist?token="},
+			html: []string{"<p>Dear Jo Lead,</p>", "<strong>Patient:</strong> Sam T.", "free up space or add a specialist",
+				`<a href="https://referrals.example.org/areas/south-yorkshire/worklist?token=`},
+			absent: []string{"2026", "/referrals/R-7K3M9QX2"}, // the lead's link, never a referral page's
 		},
 		{
 			name:    "contact reminder",
@@ -517,7 +519,14 @@ func TestRenderRejects(t *testing.T) {
 		{"link with CR/LF", Assignment, func(m *Message) { m.Link = link + "\r\nBcc: x@example.com" }, "Link must be an absolute http(s) URL"},
 		{"link with credentials", Assignment, func(m *Message) { m.Link = "https://user:pw@example.org/" }, "Link must be an absolute http(s) URL"},
 		{"acknowledgement without its referrer link", Acknowledgement, func(m *Message) { m.Link = "" }, "Link is required"},
-		{"link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link is only for assignments, reminders and acknowledgements"},
+		{"specialist's link to the lead", Waitlisted, func(m *Message) { m.Link = link }, "Link on an email to the lead must be the lead's worklist link"},
+		{"waitlisted without the lead's link", Waitlisted, func(m *Message) { m.Link = "" }, "Link is required"},
+		{"specialist's link in the lead's bouncing copy", BouncingCopy, func(m *Message) { m.Link = link }, "Link on an email to the lead must be the lead's worklist link"},
+		{"bouncing copy of nothing", BouncingCopy, func(m *Message) { m.CopyOf = "" }, "CopyOf must be a kind sent to the specialist"},
+		{"bouncing copy of a lead's email", BouncingCopy, func(m *Message) { m.CopyOf = Waitlisted }, "CopyOf must be a kind sent to the specialist"},
+		{"bouncing copy without whose", BouncingCopy, func(m *Message) { m.SpecialistName = " " }, "SpecialistName is required"},
+		{"bouncing copy with a contact method", BouncingCopy, func(m *Message) { m.PreferredContact = "phone" }, "PreferredContact is not for this kind"},
+		{"CopyOf on an assignment", Assignment, func(m *Message) { m.CopyOf = Assignment }, "CopyOf is only for bouncing copies"},
 		{"link on started-support", StartedSupport, func(m *Message) { m.Link = link }, "Link is only for"},
 		{"link on withdrawn", Withdrawn, func(m *Message) { m.Link = link }, "Link is only for"},
 		{"contact method on withdrawn", Withdrawn, func(m *Message) { m.PreferredContact = "phone" }, "PreferredContact is not for this kind"},
@@ -614,7 +623,7 @@ func TestGolden(t *testing.T) {
 		r := mustRender(t, m)
 		tests = append(tests, golden{name + ".txt", "Subject: " + r.Subject + "\n\n" + r.Text}, golden{name + ".html", r.HTML})
 	}
-	for _, k := range []Kind{Assignment, Acknowledgement, StartedSupport, Closed, ContactOverdue} {
+	for _, k := range []Kind{Assignment, Acknowledgement, Waitlisted, StartedSupport, Closed, ContactOverdue, BouncingCopy} {
 		add(string(k), messageFor(t, k))
 	}
 	add("withdrawn-specialist", messageFor(t, Withdrawn))

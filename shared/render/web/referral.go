@@ -381,6 +381,8 @@ func emailKindText(kind string) string {
 		return "the patient was not contacted in time. The area lead was told"
 	case "meeting-overdue":
 		return "the patient was not met in time. The area lead was told"
+	case "bouncing-copy":
+		return "a copy to the area lead: the specialist's email address is bouncing"
 	case "":
 		return "details not recorded"
 	}

@@ -375,6 +375,7 @@ func TestSpecialistFormats(t *testing.T) {
 		{"event by viewer", actorText("ann", "ann"), "You"},
 		{"event by someone else", actorText("bob", "ann"), "Another employment specialist"},
 		{"escalation", eventText(referral.Event{Type: referral.EventEscalated, Detail: "contact-overdue"}), "Deadline missed: the patient was not contacted in time. The area lead was told"},
+		{"bouncing copy", eventText(referral.Event{Type: referral.EventEmailed, Detail: "bouncing-copy"}), "Email sent: a copy to the area lead: the specialist's email address is bouncing"},
 		{"re-referral", eventText(referral.Event{Type: referral.EventAssigned, Detail: "re-referral"}), "Referral assigned to an employment specialist. The patient was already being supported by this specialist"},
 		{"from waitlist", eventText(referral.Event{Type: referral.EventAssigned, Via: "waitlist"}), "Referral assigned to an employment specialist from the waiting list"},
 		{"unknown event", eventText(referral.Event{Type: "archived", Detail: "x"}), "archived (x)"},
