@@ -311,17 +311,19 @@ func referralMove(before, r referral.Referral, t referral.Transition) expression
 
 // renotify lists the notification records a move clears so that its emails go again: the
 // assignment to a new specialist; on a transfer also the new area lead's waitlisted email and the
-// reminders of the new deadlines. Each stays once per referral, kind and current recipient.
+// reminders of the new deadlines. Each with the lead's copy of it (sent while the specialist's
+// address bounces). Each stays once per referral, kind and current recipient.
 func renotify(before referral.Referral, t referral.Transition) []notify.Notice {
-	var out []notify.Notice
+	var kinds []email.Kind
 	if t.Referral.SpecialistID != "" && t.Referral.SpecialistID != before.SpecialistID {
-		out = append(out, notify.Notice{Kind: email.Assignment})
+		kinds = append(kinds, email.Assignment)
 	}
 	if t.Referral.Area != before.Area {
-		out = append(out, notify.Notice{Kind: email.Waitlisted})
-		for _, k := range []email.Kind{email.ContactReminder, email.MeetingReminder, email.ContactOverdue, email.MeetingOverdue} {
-			out = append(out, notify.Notice{Kind: k})
-		}
+		kinds = append(kinds, email.Waitlisted, email.ContactReminder, email.MeetingReminder, email.ContactOverdue, email.MeetingOverdue)
+	}
+	var out []notify.Notice
+	for _, k := range kinds {
+		out = append(out, notify.Notice{Kind: k}, notify.Notice{Kind: k, Audience: email.AudienceLead})
 	}
 	return out
 }
