@@ -120,33 +120,12 @@ func (m *Moves) Move(ctx context.Context, before referral.Referral, t referral.T
 		return err
 	}
 	skipRelease := false
-	var lastErr error
-	for attempt := range max(m.MaxAttempts, 1) {
-		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return fmt.Errorf("move referral %s: %w (last: %v)", before.ID, err, lastErr)
-			}
-		}
-		p, err := m.plan(before, t, open, skipRelease)
-		if err != nil {
-			return fmt.Errorf("move referral %s: %w", before.ID, err)
-		}
-		_, err = m.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: p.items})
-		if err == nil {
-			return nil
-		}
-		lastErr = err
-		var cancelled *ddb.TransactionCanceledException
-		if !errors.As(err, &cancelled) {
-			if retryable(err) {
-				continue
-			}
-			return fmt.Errorf("move referral %s: %w", before.ID, err)
-		}
-		reasons := cancelled.CancellationReasons
-		failed := func(i int) bool {
-			return i >= 0 && i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
-		}
+	var p movePlan
+	plan := func() ([]ddb.TransactWriteItem, error) {
+		p, err = m.plan(before, t, open, skipRelease)
+		return p.items, err
+	}
+	return transact(ctx, m.client, m.MaxAttempts, "move referral "+before.ID, plan, func(failed func(int) bool) error {
 		switch {
 		case failed(0), failed(p.oldOpen):
 			return referral.ErrChanged
@@ -155,11 +134,10 @@ func (m *Moves) Move(ctx context.Context, before referral.Referral, t referral.T
 		case failed(p.take):
 			return referral.ErrNoRoom
 		case failed(p.release):
-			skipRelease = true
+			skipRelease = true // the caseload is already 0: nothing to release, as a close
 		}
-		// Otherwise a transaction conflict: try again.
-	}
-	return fmt.Errorf("move referral %s: gave up after %d attempts: %w", before.ID, m.MaxAttempts, lastErr)
+		return nil // a transaction conflict: try again
+	})
 }
 
 // movePlan is a move's transaction and where in it each conditional item is (-1: absent).
