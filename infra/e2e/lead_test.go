@@ -253,3 +253,39 @@ func setCapacity(t *testing.T, area, specialist string, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestLeadMovesBrowser reassigns and then transfers a referral from the worklist in Chromium, by
+// keyboard: each confirmation page has no axe violation and says what happened.
+func TestLeadMovesBrowser(t *testing.T) {
+	requireStack(t)
+	if _, err := os.Stat(browserChromium); err != nil {
+		t.Skipf("no Chromium at %s: run make test, which installs it (make browser-deps)", browserChromium)
+	}
+	t.Parallel()
+	r := submitReferral(t, newPatient(t), "ZE3 4AA")
+	before := readReferral(t, r.ReferralID).SpecialistID
+	tb := startBrowser(t).tab(t, true)
+	own := leadLink(t, "e2e-general", "lead.e2e-general@example.org", time.Now())
+	worklistPath := "/areas/e2e-general/worklist?token=" + own
+
+	tb.mustStatus(tb.navigate(worklistPath), http.StatusOK)
+	to := browserEval[string](tb, `document.querySelector("#reassign-`+r.ReferralID+`").value`)
+	tb.mustStatus(tb.submit(chromedp.Focus(chromedp.CSS(`form:has(#reassign-`+r.ReferralID+`) button`)), browserKeys(kb.Enter)), http.StatusOK)
+	if h1 := browserEval[string](tb, `document.querySelector("h1").innerText`); !strings.Contains(strings.ToLower(h1), "reassigned") {
+		t.Errorf("reassign confirmation heading = %q", h1)
+	}
+	tb.checkAxe("lead reassign confirmation")
+	if s := readReferral(t, r.ReferralID); s.SpecialistID != to || to == before {
+		t.Errorf("after the reassign: specialist %s (was %s, chose %s)", s.SpecialistID, before, to)
+	}
+
+	tb.mustStatus(tb.navigate(worklistPath), http.StatusOK)
+	tb.mustStatus(tb.submit(chromedp.Focus(chromedp.CSS("#transfer-"+r.ReferralID)), browserKeys("M1 1AA"+kb.Enter)), http.StatusOK)
+	if body := browserEval[string](tb, `document.querySelector("main").innerText`); !strings.Contains(body, "Greater Manchester") {
+		t.Errorf("transfer confirmation does not name the new area:\n%s", body)
+	}
+	tb.checkAxe("lead transfer confirmation")
+	if s := readReferral(t, r.ReferralID); s.Area != "greater-manchester" {
+		t.Errorf("after the transfer: area %s", s.Area)
+	}
+}
