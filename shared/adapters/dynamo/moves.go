@@ -88,19 +88,18 @@ func (m *Moves) SpecialistArea(ctx context.Context, specialistID string) (string
 	return s.AreaID, true, nil
 }
 
-// SharesOpenCase reports whether another open referral of r's patient shares its open case.
-func (m *Moves) SharesOpenCase(ctx context.Context, r referral.Referral) (bool, error) {
-	open, err := m.openCase(ctx, r)
-	return open != nil && open.OpenCount > 1, err
+// OpenCase reads the patient's open case in an area (consistent).
+func (m *Moves) OpenCase(ctx context.Context, areaID, nhsNumber string) (string, int, bool, error) {
+	open, err := m.openCase(ctx, areaID, nhsNumber)
+	if err != nil || open == nil {
+		return "", 0, false, err
+	}
+	return open.SpecialistID, open.OpenCount, true, nil
 }
 
-func (m *Moves) openCase(ctx context.Context, r referral.Referral) (*openItem, error) {
-	return m.refs.openCase(ctx, nil, r)
+func (m *Moves) openCase(ctx context.Context, areaID, nhsNumber string) (*openItem, error) {
+	return m.refs.openCase(ctx, nil, referral.Referral{Area: areaID, Submission: referral.Submission{Patient: referral.Patient{NHSNumber: nhsNumber}}})
 }
-
-// ErrOpenThere is returned by Move when the patient already has an open referral in the area a
-// transfer goes to: the two would need merging, which is a person's decision.
-var ErrOpenThere = errors.New("the patient already has an open referral in the new area")
 
 // Move stores a reassign or transfer of before, as t decided, in one transaction:
 //
@@ -115,7 +114,7 @@ var ErrOpenThere = errors.New("the patient already has an open referral in the n
 // A failed condition on the referral or an open case is referral.ErrChanged; on the caseload
 // taken, referral.ErrNoRoom. A caseload already at 0 releases nothing (as a close).
 func (m *Moves) Move(ctx context.Context, before referral.Referral, t referral.Transition) error {
-	open, err := m.openCase(ctx, before)
+	open, err := m.openCase(ctx, before.Area, before.Patient.NHSNumber)
 	if err != nil {
 		return err
 	}
@@ -127,10 +126,8 @@ func (m *Moves) Move(ctx context.Context, before referral.Referral, t referral.T
 	}
 	return transact(ctx, m.client, m.MaxAttempts, "move referral "+before.ID, plan, func(failed func(int) bool) error {
 		switch {
-		case failed(0), failed(p.oldOpen):
-			return referral.ErrChanged
-		case failed(p.newOpen):
-			return ErrOpenThere
+		case failed(0), failed(p.oldOpen), failed(p.newOpen):
+			return referral.ErrChanged // decide again from fresh reads
 		case failed(p.take):
 			return referral.ErrNoRoom
 		case failed(p.release):
@@ -197,7 +194,19 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 		}
 		p.oldOpen = add(item)
 	}
-	if moved {
+	if moved && r.ReReferral {
+		// Joins the patient's open case in the new area, as read (same specialist, or waiting).
+		held := expression.AttributeNotExists(expression.Name("specialistId"))
+		if r.SpecialistID != "" {
+			held = expression.Name("specialistId").Equal(expression.Value(r.SpecialistID))
+		}
+		item, err := update(itemKey(openPK(r.Area, r.Patient.NHSNumber), openSK), expression.AttributeExists(expression.Name(attrPK)).And(held),
+			expression.Add(expression.Name("openCount"), expression.Value(1)).Set(expression.Name("referralId"), expression.Value(r.ID)))
+		if err != nil {
+			return p, err
+		}
+		p.newOpen = add(item)
+	} else if moved {
 		av, err := attributevalue.MarshalMap(openItem{PK: openPK(r.Area, r.Patient.NHSNumber), SK: openSK, ReferralID: r.ID,
 			Area: r.Area, SpecialistID: r.SpecialistID, OpenCount: 1})
 		if err != nil {
@@ -273,8 +282,12 @@ func referralMove(before, r referral.Referral, t referral.Transition) expression
 		Set(expression.Name("status"), expression.Value(r.Status)).
 		Set(expression.Name("contactBy"), expression.Value(r.ContactBy.String())).
 		Set(expression.Name("meetBy"), expression.Value(r.MeetBy.String())).
-		Remove(expression.Name("reReferral")).
 		Remove(expression.Name("contactedAt"))
+	if r.ReReferral {
+		u = u.Set(expression.Name("reReferral"), expression.Value(true))
+	} else {
+		u = u.Remove(expression.Name("reReferral"))
+	}
 	if r.Status == referral.StatusWaitlisted {
 		return withoutDue(u.Set(expression.Name("waitArea"), expression.Value(r.Area)).
 			Set(expression.Name("waitSince"), expression.Value(waitSince(r))))

@@ -304,3 +304,36 @@ func TestMoveReassignRaceForLastSlot(t *testing.T) {
 		t.Errorf("%d wins in %d rounds", wins, rounds)
 	}
 }
+
+// A patient who already has an open case in the new area joins it, as at intake: the same
+// specialist, no extra capacity, and one open case counting both referrals.
+func TestMoveTransferJoinsOpenCase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newStoreFixture(t, specialist("ann", "south-yorkshire", 5, true), specialist("nia", "norfolk", 1, true), specialist("ned", "norfolk", 5, true))
+	there := newReferral(validNHS(t, 0), "norfolk")
+	there.Patient.Postcode = "NR1 3CC"
+	if _, err := f.store.Record(ctx, there, nil); err != nil {
+		t.Fatal(err)
+	}
+	holder := f.stored(t, there.ID).SpecialistID
+	id := f.record(t, 0, "south-yorkshire", moveNow.Add(-time.Hour))
+	mover, _ := newMover(f)
+	if _, err := mover.Transfer(ctx, "south-yorkshire", id, "NR1 1AA", leadBy); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	got := f.stored(t, id)
+	if got.Area != "norfolk" || got.Status != "assigned" || got.SpecialistID != holder || !got.ReReferral {
+		t.Errorf("joined: area %s status %s specialist %s (want %s) reReferral %v", got.Area, got.Status, got.SpecialistID, holder, got.ReReferral)
+	}
+	open, err := f.store.openCase(ctx, nil, referral.Referral{Area: "norfolk", Submission: referral.Submission{Patient: referral.Patient{NHSNumber: got.Patient.NHSNumber}}})
+	if err != nil || open == nil || open.OpenCount != 2 || open.SpecialistID != holder {
+		t.Errorf("open case in norfolk = %+v, %v; want 2 referrals with %s", open, err, holder)
+	}
+	if c := f.caseloads(t, "norfolk"); c["nia"]+c["ned"] != 1 {
+		t.Errorf("norfolk caseloads = %v, want one unit in all", c)
+	}
+	if c := f.caseloads(t, "south-yorkshire"); c["ann"] != 0 {
+		t.Errorf("south-yorkshire caseloads = %v, want ann's unit freed", c)
+	}
+}

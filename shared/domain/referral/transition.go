@@ -294,12 +294,16 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		if r.Status.holdsUnit() {
 			release(&t, c)
 		}
-		next.Area, next.ReReferral = c.Area, false
+		// Routed as at intake: a patient with an open case in the new area joins it (its
+		// specialist or its waitlist place), taking no capacity (SPEC §5).
+		next.Area, next.ReReferral = c.Area, c.ReReferral
 		if c.Postcode != "" {
 			next.Patient.Postcode = c.Postcode
 		}
 		held := t.Caseload.Release
-		if err := assignTo(&t, &e, c, now); errors.Is(err, ErrNoRoom) {
+		if c.ReReferral && c.OpenCase == "" {
+			next.Status, next.SpecialistID = StatusWaitlisted, ""
+		} else if err := assignTo(&t, &e, c, now); errors.Is(err, ErrNoRoom) {
 			next.Status, next.SpecialistID = StatusWaitlisted, ""
 		} else if err != nil {
 			return Transition{}, err
@@ -332,11 +336,11 @@ var endings = map[Kind]ending{
 }
 
 // assignTo gives the referral to the least-loaded specialist with room among c.Candidates (or,
-// from the waitlist, to the specialist of the patient's open case), with deadlines from now
+// from the waitlist or on a transfer, to the specialist of the patient's open case), with deadlines from now
 // (SPEC §5, §6), or returns ErrNoRoom.
 func assignTo(t *Transition, e *Event, c Command, now time.Time) error {
 	r := &t.Referral
-	if c.OpenCase != "" && c.Kind == KindAssign {
+	if c.OpenCase != "" && (c.Kind == KindAssign || c.Kind == KindTransfer) {
 		// The patient is already with someone: the same specialist, no extra capacity.
 		r.SpecialistID = c.OpenCase
 	} else {

@@ -25,7 +25,9 @@ type MoveStore interface {
 	Specialists(ctx context.Context, areaID string) ([]Specialist, error)
 	// SpecialistArea finds the area of a specialist not in the lead's area (refusals only).
 	SpecialistArea(ctx context.Context, specialistID string) (areaID string, found bool, err error)
-	SharesOpenCase(ctx context.Context, r referral.Referral) (bool, error)
+	// OpenCase reads the patient's open case in an area: its specialist (empty while it waits)
+	// and how many open referrals share it.
+	OpenCase(ctx context.Context, areaID, nhsNumber string) (specialist string, referrals int, found bool, err error)
 	Move(ctx context.Context, before referral.Referral, t referral.Transition) error
 }
 
@@ -80,11 +82,11 @@ func (m *Moves) Reassign(ctx context.Context, areaID, referralID, specialistID, 
 		case !to.HasRoom():
 			return Moved{}, &Refused{Reason: RefusedNoRoom, Specialist: to.Name}
 		}
-		shares, err := m.Store.SharesOpenCase(ctx, r)
+		_, sharing, _, err := m.Store.OpenCase(ctx, r.Area, r.Patient.NHSNumber)
 		if err != nil {
 			return Moved{}, err
 		}
-		if shares {
+		if sharing > 1 {
 			// Another open referral of the patient shares this caseload unit: moving one alone
 			// would split the patient between two specialists (docs/decisions.md).
 			return Moved{}, &Refused{Reason: RefusedStatus, Status: r.Status}
@@ -135,14 +137,20 @@ func (m *Moves) Transfer(ctx context.Context, areaID, referralID, postcode, by s
 		if err != nil {
 			return Moved{}, err
 		}
-		shares, err := m.Store.SharesOpenCase(ctx, r)
+		_, sharing, _, err := m.Store.OpenCase(ctx, r.Area, r.Patient.NHSNumber)
+		if err != nil {
+			return Moved{}, err
+		}
+		// The patient may already have an open case in the new area: the referral joins it.
+		there, _, joins, err := m.Store.OpenCase(ctx, to, r.Patient.NHSNumber)
 		if err != nil {
 			return Moved{}, err
 		}
 		now := m.Now()
 		t, err := referral.Apply(r, referral.Command{
 			Kind: referral.KindTransfer, Actor: referral.ActorLead, By: by, Via: viaLead,
-			Area: to, Postcode: postcode, Candidates: candidates(specs), SharesOpenCase: shares,
+			Area: to, Postcode: postcode, Candidates: candidates(specs), SharesOpenCase: sharing > 1,
+			ReReferral: joins, OpenCase: there,
 			Deadlines: func(at time.Time) (calendar.Date, calendar.Date, error) {
 				return referral.Deadlines(m.Calendar, at, m.Policy)
 			},
@@ -151,7 +159,7 @@ func (m *Moves) Transfer(ctx context.Context, areaID, referralID, postcode, by s
 			return Moved{}, refusal(err, r, "")
 		}
 		if err := m.Store.Move(ctx, r, t); err != nil {
-			return Moved{}, err // ErrNoRoom: someone filled the picked specialist; retry re-picks
+			return Moved{}, err // ErrNoRoom or ErrChanged: someone filled or changed it; retry re-decides
 		}
 		m.drain(ctx, t, areaID)
 		moved := Moved{Referral: t.Referral}
