@@ -19,7 +19,9 @@ import (
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/adapters/secrets"
+	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/domain/worklist"
 	"github.com/ipspc/referrals/shared/edges/actions"
 	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
@@ -79,9 +81,17 @@ func run() error {
 		Budget:        8 * time.Second,
 	}
 	// The area lead's worklist (SPEC §10) shares this function: same table access, same secret.
+	moves := dynamo.NewMoves(db, cfg.Tables)
+	prefixes := &directory.Cached[directory.Prefixes]{Load: dynamo.NewDirectory(db, cfg.Tables.Directory).Prefixes, TTL: 5 * time.Minute}
 	leads := &lead.Handler{
-		Links:  signer,
-		Store:  worklists,
+		Links: signer,
+		Store: worklists,
+		// Reassign and transfer: the transition function, one transaction, then the drain of the
+		// area a unit left (SPEC §9, §10).
+		Moves: &worklist.Moves{
+			Store: moves, Areas: directory.Finder{Prefixes: prefixes}, Names: moves, Drain: drain,
+			Calendar: calendar.Embedded(), Policy: cfg.Policy, Now: time.Now, Attempts: 5,
+		},
 		Log:    h.Log,
 		Now:    time.Now,
 		Budget: h.Budget,

@@ -208,8 +208,8 @@ func TestWithdrawFreesThePlace(t *testing.T) {
 	t.Parallel()
 	const lead, specialist, area = "lead.e2e-withdraw@example.org", "withdraw-one", "e2e-withdraw"
 	pa, pb := newPatient(t), newPatient(t)
-	a := submitReferral(t, pa, "ZE5 1AA")
-	b := submitReferral(t, pb, "ZE5 1AB")
+	a := submitReferral(t, pa, "ZE7 1AA")
+	b := submitReferral(t, pb, "ZE7 1AB")
 	if a.Status != "assigned" || b.Status != "waitlisted" {
 		t.Fatalf("statuses %s, %s; want assigned, then waitlisted", a.Status, b.Status)
 	}

@@ -325,17 +325,6 @@ func (p *Progress) planRelease(r referral.Referral, open *openItem, skipCaseload
 	return items, nil
 }
 
-// asRead is the condition of a withdraw: the referral exists, in the status it was read in, with
-// the specialist it had then, or with none while it was waitlisted.
-func asRead(r referral.Referral) expression.ConditionBuilder {
-	if r.SpecialistID != "" {
-		return stillAsRead(r)
-	}
-	return expression.AttributeExists(expression.Name(attrPK)).
-		And(expression.Name("status").Equal(expression.Value(r.Status))).
-		And(expression.AttributeNotExists(expression.Name("specialistId")))
-}
-
 // stillAsRead is the condition of contact and meeting: the referral exists, in the status and with
 // the specialist it had when read.
 func stillAsRead(r referral.Referral) expression.ConditionBuilder {
