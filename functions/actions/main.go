@@ -19,10 +19,13 @@ import (
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/adapters/secrets"
+	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/domain/worklist"
 	"github.com/ipspc/referrals/shared/edges/actions"
 	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
+	"github.com/ipspc/referrals/shared/lib/metrics"
 )
 
 func main() {
@@ -60,25 +63,35 @@ func run() error {
 	}
 	progress := dynamo.NewProgress(db, cfg.Tables)
 	progress.ClosedRetention = cfg.ClosedRetention
+	// A close or a withdraw frees capacity: the area's oldest waitlisted referral takes it (SPEC §5).
+	drain := referral.DrainFunc(func(ctx context.Context, area string) error {
+		_, err := waitlist.Drain(ctx, area)
+		return err
+	})
+	worklists := dynamo.NewWorklists(db, cfg.Tables)
 	h := &actions.Handler{
-		Links: signer,
-		Progress: &referral.Progress{
-			Store: progress,
-			// A close frees capacity: the area's oldest waitlisted referral takes it (SPEC §5).
-			Drain: referral.DrainFunc(func(ctx context.Context, area string) error {
-				_, err := waitlist.Drain(ctx, area)
-				return err
-			}),
-			Now: time.Now,
-		},
-		Log:    lambdacontext.NewLogger(),
-		Now:    time.Now,
-		Budget: 8 * time.Second,
+		Links:         signer,
+		Progress:      &referral.Progress{Store: progress, Drain: drain, Now: time.Now},
+		ReferrerLinks: signer,
+		Referrers:     &referral.Referrers{Store: progress, Drain: drain, Now: time.Now},
+		Areas:         worklists,
+		Metrics:       metrics.New(os.Stdout),
+		Log:           lambdacontext.NewLogger(),
+		Now:           time.Now,
+		Budget:        8 * time.Second,
 	}
 	// The area lead's worklist (SPEC §10) shares this function: same table access, same secret.
+	moves := dynamo.NewMoves(db, cfg.Tables)
+	prefixes := &directory.Cached[directory.Prefixes]{Load: dynamo.NewDirectory(db, cfg.Tables.Directory).Prefixes, TTL: 5 * time.Minute}
 	leads := &lead.Handler{
-		Links:  signer,
-		Store:  dynamo.NewWorklists(db, cfg.Tables),
+		Links: signer,
+		Store: worklists,
+		// Reassign and transfer: the transition function, one transaction, then the drain of the
+		// area a unit left (SPEC §9, §10).
+		Moves: &worklist.Moves{
+			Store: moves, Areas: directory.Finder{Prefixes: prefixes}, Names: moves, Drain: drain,
+			Calendar: calendar.Embedded(), Policy: cfg.Policy, Now: time.Now, Attempts: 5,
+		},
 		Log:    h.Log,
 		Now:    time.Now,
 		Budget: h.Budget,

@@ -1,20 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"net/http"
-	"os"
-	"path/filepath"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
@@ -38,15 +31,14 @@ func referrerLinkOf(t *testing.T, e sentEmail) (id, token string) {
 	return links[0][1], links[0][2]
 }
 
-// statusRouteExists reports whether the template has the referrer's status page yet (it comes
-// with the lifecycle lane).
-func statusRouteExists(t *testing.T) bool {
+// withdraw posts the status page's withdraw form, as the browser does.
+func withdraw(t *testing.T, id, token, reason string) response {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	form := url.Values{"token": {token}}
+	if reason != "" {
+		form.Set("reason", reason)
 	}
-	return strings.Contains(string(b), "/referrals/{id}/status")
+	return do(t, http.MethodPost, "/referrals/"+id+"/withdraw", "application/x-www-form-urlencoded", form.Encode(), nil)
 }
 
 // byKind returns the emails of kind.
@@ -105,12 +97,9 @@ func TestReferrerIsKeptInTheLoop(t *testing.T) {
 	if _, _, err := signer.Verify(id, token, time.Now()); err == nil {
 		t.Error("the referrer token works as a specialist's")
 	}
-	if statusRouteExists(t) {
-		if page := do(t, http.MethodGet, "/referrals/"+id+"/status?token="+token, "", "", nil); page.Status != 200 {
-			t.Errorf("the referrer's link answers %d, want 200", page.Status)
-		}
-	} else {
-		t.Log("GET /referrals/{id}/status is not in template.yaml yet: checked the token only")
+	if page := do(t, http.MethodGet, "/referrals/"+id+"/status?token="+token, "", "", nil); page.Status != 200 ||
+		!strings.Contains(page.Body, "Assigned to an employment specialist") || !strings.Contains(page.Body, r.ReferralID) {
+		t.Errorf("the referrer's link answers %d, want 200 and the status assigned: %.800s", page.Status, page.Body)
 	}
 
 	// Contact and meeting: exactly one started-support to the referrer.
@@ -151,45 +140,16 @@ func TestReferrerIsKeptInTheLoop(t *testing.T) {
 	replayTwiceSendsNothing(t, r.ReferralID, got)
 }
 
-// withdrawDirectly puts a referral in the state a withdraw leaves it in (status withdrawn, the
-// specialist kept, a withdrawn event with the reason) with one write, as a fixture until the
-// withdraw route is on main; entered-in-error also removes the patient's data as SPEC §9 says.
-func withdrawDirectly(t *testing.T, id, reason string) {
-	t.Helper()
-	event, err := attributevalue.Marshal([]map[string]string{{"at": time.Now().UTC().Format(time.RFC3339Nano), "type": "withdrawn", "by": "referrer", "via": "signed-link", "detail": reason}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	update := "SET #s = :w, events = list_append(events, :e)"
-	values := map[string]ddb.AttributeValue{":w": &ddb.AttributeValueMemberS{Value: "withdrawn"}, ":e": event}
-	if reason == "entered-in-error" {
-		update += ", patient = :p"
-		values[":p"] = &ddb.AttributeValueMemberM{Value: map[string]ddb.AttributeValue{
-			"givenName": &ddb.AttributeValueMemberS{Value: "S"}, "familyName": &ddb.AttributeValueMemberS{Value: ""},
-		}}
-	}
-	_, err = stack.DynamoDB().UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName: aws.String(stack.TableName("ReferralsTable")),
-		Key: map[string]ddb.AttributeValue{
-			"pk": &ddb.AttributeValueMemberS{Value: "REFERRAL#" + id}, "sk": &ddb.AttributeValueMemberS{Value: "#REFERRAL"},
-		},
-		UpdateExpression: aws.String(update), ExpressionAttributeNames: map[string]string{"#s": "status"},
-		ExpressionAttributeValues: values,
-	})
-	if err != nil {
-		t.Fatalf("withdraw %s: %v", id, err)
-	}
-}
-
 func TestWithdrawnEmails(t *testing.T) {
 	requireStack(t)
 	t.Parallel()
 	tests := []struct {
-		reason, name string // the name the emails give the patient, "" for the patient's own
-		because      string
+		reason  string
+		initial bool // the emails name the patient by the given name's initial alone
+		because string
 	}{
-		{"revoked", "", "circumstances changed"},
-		{"entered-in-error", "S.", "it was sent in error"},
+		{"revoked", false, "circumstances changed"},
+		{"entered-in-error", true, "it was sent in error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -197,8 +157,11 @@ func TestWithdrawnEmails(t *testing.T) {
 			p := newPatient(t)
 			r := submitReferral(t, p, "ZE3 6AB")
 			specialist := readReferral(t, r.ReferralID).SpecialistID
-			waitForEmails(t, r.ReferralID, 2, 30*time.Second)
-			withdrawDirectly(t, r.ReferralID, tt.reason)
+			acked := waitForEmails(t, r.ReferralID, 2, 30*time.Second)
+			id, token := referrerLinkOf(t, wantOne(t, r.ReferralID, acked, kindAcknowledgement, p.ReferrerEmail))
+			if res := withdraw(t, id, token, tt.reason); res.Status != 200 || !strings.Contains(res.Body, "Referral withdrawn") {
+				t.Fatalf("withdraw %s = %d: %.500s", tt.reason, res.Status, res.Body)
+			}
 			got := waitForEmails(t, r.ReferralID, 4, 30*time.Second)
 			all := byKind(got, kindWithdrawn)
 			if len(all) != 2 {
@@ -215,9 +178,9 @@ func TestWithdrawnEmails(t *testing.T) {
 			if !slices.Equal(toSpecialist.Destination.To, []string{specialist + "@example.org"}) || toReferrer.Subject == "" {
 				t.Fatalf("withdrawn emails to %q and %q, want the specialist and the referrer", toSpecialist.Destination.To, toReferrer.Destination.To)
 			}
-			name := tt.name
-			if name == "" {
-				name = p.GivenName + " " + strings.ToUpper(p.FamilyName[:1]) + "."
+			name := p.GivenName + " " + strings.ToUpper(p.FamilyName[:1]) + "."
+			if tt.initial { // all that entered-in-error leaves of the name
+				name = strings.ToUpper(p.GivenName[:1]) + "."
 			}
 			if !strings.HasPrefix(toSpecialist.Subject, "Do not contact") || !strings.Contains(toSpecialist.Body.Text, "Do not contact "+name+" about it.") {
 				t.Errorf("the specialist's email does not say do not contact %s: %q\n%s", name, toSpecialist.Subject, toSpecialist.Body.Text)
@@ -234,4 +197,132 @@ func TestWithdrawnEmails(t *testing.T) {
 			replayTwiceSendsNothing(t, r.ReferralID, got)
 		})
 	}
+}
+
+// TestWithdrawFreesThePlace: a referrer withdraws (revoked) a referral while it is assigned; the
+// specialist's unit is released and the area's oldest waitlisted referral takes it (and is
+// emailed); the specialist is told once not to contact the patient, and their page no longer shows
+// how to. A repeat is already recorded.
+func TestWithdrawFreesThePlace(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	const lead, specialist, area = "lead.e2e-withdraw@example.org", "withdraw-one", "e2e-withdraw"
+	pa, pb := newPatient(t), newPatient(t)
+	a := submitReferral(t, pa, "ZE7 1AA")
+	b := submitReferral(t, pb, "ZE7 1AB")
+	if a.Status != "assigned" || b.Status != "waitlisted" {
+		t.Fatalf("statuses %s, %s; want assigned, then waitlisted", a.Status, b.Status)
+	}
+	aMail := wantEmails(t, a.ReferralID, waitForEmails(t, a.ReferralID, 2, 30*time.Second), map[string]string{
+		kindAcknowledgement: pa.ReferrerEmail, kindAssignment: specialist + "@example.org",
+	})
+	wantEmails(t, b.ReferralID, waitForEmails(t, b.ReferralID, 2, 30*time.Second), map[string]string{
+		kindAcknowledgement: pb.ReferrerEmail, kindWaitlisted: lead,
+	})
+	if n := caseload(t, area, specialist); n != 1 {
+		t.Fatalf("caseload before = %d, want 1", n)
+	}
+
+	id, token := referrerLinkOf(t, aMail[kindAcknowledgement])
+	res := withdraw(t, id, token, "revoked")
+	if res.Status != 200 || !strings.Contains(res.Body, "Referral withdrawn") {
+		t.Fatalf("withdraw = %d: %.500s", res.Status, res.Body)
+	}
+	if s := readReferral(t, a.ReferralID); s.Status != "withdrawn" || s.SpecialistID != specialist {
+		t.Errorf("A after the withdraw: %s with %q, want withdrawn, still naming %s", s.Status, s.SpecialistID, specialist)
+	}
+	// A's unit was released (-1) and B took it: at capacity 1 B could not be assigned otherwise.
+	if sb := readReferral(t, b.ReferralID); sb.Status != "assigned" || sb.SpecialistID != specialist || sb.WaitArea != "" {
+		t.Errorf("B after the withdraw: %s with %q (waitArea %q), want assigned to %s", sb.Status, sb.SpecialistID, sb.WaitArea, specialist)
+	}
+	if n := caseload(t, area, specialist); n != 1 {
+		t.Errorf("caseload after = %d, want 1: A's unit released, B's taken", n)
+	}
+	wantEmails(t, b.ReferralID, waitForEmails(t, b.ReferralID, 3, 30*time.Second), map[string]string{
+		kindAcknowledgement: pb.ReferrerEmail, kindWaitlisted: lead, kindAssignment: specialist + "@example.org",
+	})
+
+	// A: acknowledgement, assignment, and the two withdrawn emails (specialist, referrer).
+	got := waitForEmails(t, a.ReferralID, 4, 30*time.Second)
+	toSpecialist := 0
+	for _, e := range byKind(got, kindWithdrawn) {
+		if slices.Equal(e.Destination.To, []string{specialist + "@example.org"}) {
+			toSpecialist++
+		}
+	}
+	if toSpecialist != 1 {
+		t.Errorf("%d withdrawn emails to the specialist, want exactly 1 (subjects %q)", toSpecialist, subjects(got))
+	}
+	assertNoPatientData(t, pa, got)
+
+	// The specialist's page: history and outcome, no contact details.
+	page := do(t, http.MethodGet, signedLinkOf(t, aMail[kindAssignment]), "", "", nil)
+	if page.Status != 200 || !strings.Contains(page.Body, "The referrer withdrew this referral") {
+		t.Fatalf("specialist page after the withdraw = %d: %.500s", page.Status, page.Body)
+	}
+	for _, s := range []string{pa.NHS[:3] + " " + pa.NHS[3:6] + " " + pa.NHS[6:], pa.Phone, pa.Email, pa.Notes, pa.FamilyName} {
+		if strings.Contains(page.Body, s) {
+			t.Errorf("the specialist's page of a withdrawn referral shows %q", s)
+		}
+	}
+
+	again := withdraw(t, id, token, "entered-in-error")
+	if again.Status != 200 || !strings.Contains(again.Body, "already") {
+		t.Errorf("repeated withdraw = %d: %.300s", again.Status, again.Body)
+	}
+	if s := readReferral(t, a.ReferralID); len(byType(s, "withdrawn")) != 1 {
+		t.Errorf("A has %d withdrawn events, want 1", len(byType(s, "withdrawn")))
+	}
+}
+
+// TestWithdrawAfterTheMeeting: once support has started the referrer is told to contact the
+// employment specialist (409), and nothing changes.
+func TestWithdrawAfterTheMeeting(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	p := newPatient(t)
+	r := submitReferral(t, p, "ZE3 6AD")
+	specialist := readReferral(t, r.ReferralID).SpecialistID
+	emails := wantEmails(t, r.ReferralID, waitForEmails(t, r.ReferralID, 2, 30*time.Second), map[string]string{
+		kindAcknowledgement: p.ReferrerEmail, kindAssignment: specialist + "@example.org",
+	})
+	_, specialistToken := linkParts(t, signedLinkOf(t, emails[kindAssignment]))
+	if res := postAction(t, r.ReferralID, "meeting", specialistToken, ""); res.Status != 200 {
+		t.Fatalf("meeting = %d", res.Status)
+	}
+	id, token := referrerLinkOf(t, emails[kindAcknowledgement])
+	res := withdraw(t, id, token, "revoked")
+	if res.Status != http.StatusConflict || !strings.Contains(res.Body, "contact the employment specialist") ||
+		!strings.Contains(res.Body, "support has started") {
+		t.Errorf("withdraw after the meeting = %d, want 409 saying the status and whom to contact: %.800s", res.Status, res.Body)
+	}
+	if s := readReferral(t, r.ReferralID); s.Status != "engaged" || len(byType(s, "withdrawn")) != 0 {
+		t.Errorf("after a refused withdraw: %s, %d withdrawn events", s.Status, len(byType(s, "withdrawn")))
+	}
+	// A specialist's token on the referrer's routes, and the referrer's on the specialist's: 403.
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodGet, "/referrals/" + id + "/status?token=" + specialistToken, ""},
+		{http.MethodPost, "/referrals/" + id + "/withdraw", url.Values{"token": {specialistToken}, "reason": {"revoked"}}.Encode()},
+		{http.MethodGet, "/referrals/" + id + "?token=" + token, ""},
+		{http.MethodPost, "/referrals/" + id + "/close", url.Values{"token": {token}, "reason": {"declined"}}.Encode()},
+	} {
+		ct := ""
+		if c.body != "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		if res := do(t, c.method, c.path, ct, c.body, nil); res.Status != http.StatusForbidden {
+			t.Errorf("%s %s with the other role's token = %d, want 403", c.method, strings.SplitN(c.path, "?", 2)[0], res.Status)
+		}
+	}
+}
+
+// byType returns the referral's audit events of type typ.
+func byType(s storedReferral, typ string) []string {
+	var out []string
+	for _, e := range s.Events {
+		if e.Type == typ {
+			out = append(out, e.Detail)
+		}
+	}
+	return out
 }

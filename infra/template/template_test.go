@@ -41,10 +41,10 @@ var wantGrants = map[string]map[string][]string{
 		"StreamFailureQueue": {"sqs:SendMessage"},
 	},
 	"ActionsFunction": {
-		"ReferralsTable":                  {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+		"ReferralsTable":                  {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		"ReferralsTable/index/Waitlist":   {"dynamodb:Query"},
 		"ReferralsTable/index/AreaStatus": {"dynamodb:Query"},
-		"DirectoryTable":                  {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"DirectoryTable":                  {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		"LinkSecret":                      {"secretsmanager:GetSecretValue"},
 	},
 	"RemindersFunction": {

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -116,6 +117,63 @@ func (p *Progress) update(ctx context.Context, what string, r referral.Referral,
 //
 //  1. the referral: closed, with closedAt, closeReason (e.Detail) and e appended, its due
 //     attributes removed; on condition that it is still open and still r.SpecialistID's;
+//  2. and 3. the release of the patient's open case and caseload unit (see end).
+func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Event) error {
+	var inOpen []expression.OperandBuilder
+	for _, s := range openStatuses[1:] {
+		inOpen = append(inOpen, expression.Value(s))
+	}
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name("status").In(expression.Value(openStatuses[0]), inOpen...)).
+		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
+	update := appendEvent(e).
+		Set(expression.Name("status"), expression.Value(referral.StatusClosed)).
+		Set(expression.Name("closedAt"), expression.Value(stamp(e.At))).
+		Set(expression.Name("closeReason"), expression.Value(e.Detail))
+	return p.end(ctx, "close", r, e, cond, p.retain(withoutDue(update), e.At))
+}
+
+// Withdraw stores t, a withdraw of r (SPEC §9), in one transaction with the release of its
+// capacity, exactly as Close releases it (see end). The referral is withdrawn on condition that it
+// is still in the status, and with the specialist, it was read in; it leaves the Waitlist and Due
+// indexes and gets the closed referrals' retention. When t.Erased the patient's personal data goes
+// in the same write: the patient becomes t.Referral's minimised one, notes and health conditions
+// are removed.
+func (p *Progress) Withdraw(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	e := t.Event
+	update := appendEvent(e).
+		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
+		Set(expression.Name("withdrawnAt"), expression.Value(stamp(e.At))).
+		Remove(expression.Name("waitArea")).Remove(expression.Name("waitSince"))
+	if t.Erased {
+		patient, err := attributevalue.MarshalMap(t.Referral.Patient)
+		if err != nil {
+			return fmt.Errorf("withdraw referral %s: %w", r.ID, err)
+		}
+		// Nothing removed is kept, not even as an empty string.
+		for k, v := range patient {
+			if s, ok := v.(*ddb.AttributeValueMemberS); ok && s.Value == "" {
+				delete(patient, k)
+			}
+		}
+		update = update.Set(expression.Name("patient"), expression.Value(&ddb.AttributeValueMemberM{Value: patient})).
+			Remove(expression.Name("notes")).Remove(expression.Name("healthConditions"))
+	}
+	return p.end(ctx, "withdraw", r, e, asRead(r), p.retain(withoutDue(update), e.At))
+}
+
+// retain sets the table's TTL attribute (expiresAt) ClosedRetention after at: a closed or
+// withdrawn referral is deleted by DynamoDB once its retention ends (SPEC §8).
+func (p *Progress) retain(u expression.UpdateBuilder, at time.Time) expression.UpdateBuilder {
+	if p.ClosedRetention > 0 {
+		u = u.Set(expression.Name("expiresAt"), expression.Value(at.Add(p.ClosedRetention).Unix()))
+	}
+	return u
+}
+
+// end ends r (close or withdraw) in one transaction with the release of its capacity:
+//
+//  1. the referral: update, on condition cond;
 //  2. the patient's open case in the area: openCount goes down by one, or, when this was the
 //     last open referral, the item is deleted;
 //  3. only when the open case is deleted, the caseload of the specialist it names goes down by
@@ -124,29 +182,42 @@ func (p *Progress) update(ctx context.Context, what string, r referral.Referral,
 // A failed condition on the referral is ErrChanged. Any other cancellation (the open case changed
 // under us, a transaction conflict) re-reads the open case and tries again with backoff. If the
 // caseload is already 0 (or the specialist has left the directory) there is nothing to release:
-// the close goes ahead without step 3.
-func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Event) error {
+// the end goes ahead without step 3.
+func (p *Progress) end(ctx context.Context, what string, r referral.Referral, e referral.Event, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
+	}
+	first := ddb.TransactWriteItem{Update: &ddb.Update{
+		TableName: &p.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}
+	// Two requests with the same event (the same instant, by two people) must not share a token:
+	// DynamoDB would refuse the second as a mismatched repeat of the first.
+	call := rand.Text()
 	skipCaseload := false
 	var lastErr error
 	for attempt := range p.MaxAttempts {
 		if attempt > 0 {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return fmt.Errorf("close referral %s: %w (last: %v)", r.ID, err, lastErr)
+				return fmt.Errorf("%s referral %s: %w (last: %v)", what, r.ID, err, lastErr)
 			}
 		}
 		open, err := p.readOpenCase(ctx, r)
 		if err != nil {
-			return fmt.Errorf("close referral %s: %w", r.ID, err)
+			return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
 		}
-		items, err := p.planClose(r, e, open, skipCaseload)
+		items, err := p.planRelease(r, open, skipCaseload)
 		if err != nil {
-			return fmt.Errorf("close referral %s: %w", r.ID, err)
+			return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
 		}
+		items = append([]ddb.TransactWriteItem{first}, items...)
 		_, err = p.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: items,
-			// Makes the SDK's own retries of this very request idempotent: a close that succeeded
+			// Makes the SDK's own retries of this very request idempotent: an end that succeeded
 			// but whose answer was lost is not applied twice.
-			ClientRequestToken: aws.String(requestToken(r.ID, e, attempt)),
+			ClientRequestToken: aws.String(requestToken(r.ID, e, call, attempt)),
 		})
 		if err == nil {
 			return nil
@@ -157,11 +228,11 @@ func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Ev
 			if retryable(err) {
 				continue
 			}
-			return fmt.Errorf("close referral %s: %w", r.ID, err)
+			return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
 		}
 		reasons := cancelled.CancellationReasons
 		failed := func(i int) bool { return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed" }
-		// Item order is fixed by planClose: referral, open case, [caseload].
+		// Item order is fixed: referral, open case, [caseload].
 		if failed(0) {
 			return referral.ErrChanged
 		}
@@ -169,7 +240,7 @@ func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Ev
 			skipCaseload = true
 		}
 	}
-	return fmt.Errorf("close referral %s: gave up after %d attempts: %w", r.ID, p.MaxAttempts, lastErr)
+	return fmt.Errorf("%s referral %s: gave up after %d attempts: %w", what, r.ID, p.MaxAttempts, lastErr)
 }
 
 // readOpenCase returns the patient's open case in r's area, or nil if there is none.
@@ -193,31 +264,10 @@ func (p *Progress) readOpenCase(ctx context.Context, r referral.Referral) (*open
 	return &open, nil
 }
 
-func (p *Progress) planClose(r referral.Referral, e referral.Event, open *openItem, skipCaseload bool) ([]ddb.TransactWriteItem, error) {
-	var inOpen []expression.OperandBuilder
-	for _, s := range openStatuses[1:] {
-		inOpen = append(inOpen, expression.Value(s))
-	}
-	cond := expression.AttributeExists(expression.Name(attrPK)).
-		And(expression.Name("status").In(expression.Value(openStatuses[0]), inOpen...)).
-		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
-	update := appendEvent(e).
-		Set(expression.Name("status"), expression.Value(referral.StatusClosed)).
-		Set(expression.Name("closedAt"), expression.Value(stamp(e.At))).
-		Set(expression.Name("closeReason"), expression.Value(e.Detail))
-	if p.ClosedRetention > 0 {
-		update = update.Set(expression.Name("expiresAt"), expression.Value(e.At.Add(p.ClosedRetention).Unix()))
-	}
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(withoutDue(update)).Build()
-	if err != nil {
-		return nil, err
-	}
-	items := []ddb.TransactWriteItem{{Update: &ddb.Update{
-		TableName: &p.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}
-
+// planRelease is steps 2 and 3 of end: the release of the patient's open case in r's area and,
+// with the last open referral, of the caseload unit it holds.
+func (p *Progress) planRelease(r referral.Referral, open *openItem, skipCaseload bool) ([]ddb.TransactWriteItem, error) {
+	var items []ddb.TransactWriteItem
 	openKey := itemKey(openPK(r.Area, r.PatientKey), openSK)
 	switch {
 	case open == nil:
@@ -300,8 +350,9 @@ func withoutDue(u expression.UpdateBuilder) expression.UpdateBuilder {
 // stamp is how progress times are stored: RFC 3339 in UTC, like receivedAt.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// requestToken is a ClientRequestToken (at most 36 characters) unique to one attempt at one close.
-func requestToken(referralID string, e referral.Event, attempt int) string {
-	sum := sha256.Sum256([]byte(referralID + "|" + e.At.UTC().Format(time.RFC3339Nano) + "|" + e.Detail + "|" + strconv.Itoa(attempt)))
+// requestToken is a ClientRequestToken (at most 36 characters) unique to one attempt of one call
+// ending a referral; the SDK's own retries of that attempt send the same one.
+func requestToken(referralID string, e referral.Event, call string, attempt int) string {
+	sum := sha256.Sum256([]byte(referralID + "|" + e.At.UTC().Format(time.RFC3339Nano) + "|" + e.Detail + "|" + call + "|" + strconv.Itoa(attempt)))
 	return hex.EncodeToString(sum[:18])
 }

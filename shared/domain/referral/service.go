@@ -71,7 +71,7 @@ const (
 	EventJobStarted      = "job-started"      // Detail: "start=YYYY-MM-DD;hours=N;self-employed=yes|no"
 	EventOutcome         = "outcome"          // Detail: "sustained" or "not-sustained"
 	EventReassigned      = "reassigned"       // Detail: "from=<specialist id>;to=<specialist id>"; By: the lead
-	EventTransferred     = "transferred"      // Detail: "from=<area id>;to=<area id>"; By: the lead
+	EventTransferred     = "transferred"      // Detail: "from=<area id>;to=<area id>;specialist=<id or empty>"; By: the lead
 )
 
 // System is the actor recorded for changes nobody made by hand.

@@ -105,6 +105,9 @@ type Transition struct {
 	// FreesCapacity is true when the area's waitlist should be drained afterwards.
 	FreesCapacity   bool
 	AlreadyRecorded bool
+	// Erased is true when the event removed the patient's personal data (a withdraw as
+	// entered-in-error): Referral holds what is left, and the store keeps nothing more.
+	Erased bool
 }
 
 // ErrNoRoom is the refusal of an assignment from the waitlist when no specialist has room.
@@ -263,6 +266,9 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		}
 		// A withdrawn referral keeps its specialist: they are the one told not to contact the patient.
 		next.Status, e.Type, e.Detail = end.to, end.event, c.Reason
+		if c.Kind == KindWithdraw && c.Reason == WithdrawEnteredInError {
+			next.Submission, t.Erased = next.Submission.Minimised(), true
+		}
 		release(&t, c)
 	case KindReassign:
 		if !r.Status.holdsUnit() {
@@ -276,7 +282,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, fieldError("specialist", "Select a specialist in this area who has room")
 		}
 		t.Caseload = Caseload{Release: r.SpecialistID, Take: to.ID}
-		next.SpecialistID, e.Type, e.Detail = to.ID, EventReassigned, to.ID
+		next.SpecialistID, e.Type, e.Detail = to.ID, EventReassigned, "from="+r.SpecialistID+";to="+to.ID
 		t.FreesCapacity = true
 	case KindTransfer:
 		switch r.Status {
@@ -294,19 +300,24 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		if r.Status.holdsUnit() {
 			release(&t, c)
 		}
-		next.Area, next.ReReferral = c.Area, false
+		// Routed as at intake: a patient with an open case in the new area joins it (its
+		// specialist or its waitlist place), taking no capacity (SPEC §5).
+		next.Area, next.ReReferral = c.Area, c.ReReferral
 		if c.Postcode != "" {
 			next.Patient.Postcode = c.Postcode
 		}
 		held := t.Caseload.Release
-		if err := assignTo(&t, &e, c, now); errors.Is(err, ErrNoRoom) {
+		if c.ReReferral && c.OpenCase == "" {
+			next.Status, next.SpecialistID = StatusWaitlisted, ""
+		} else if err := assignTo(&t, &e, c, now); errors.Is(err, ErrNoRoom) {
 			next.Status, next.SpecialistID = StatusWaitlisted, ""
 		} else if err != nil {
 			return Transition{}, err
 		}
 		t.Caseload.Release = held
 		t.FreesCapacity = held != "" || from != c.Area
-		e.Type, e.Detail = EventTransferred, from+">"+c.Area
+		// The returns (SPEC §12) read who held it before from specialist= (empty if waitlisted).
+		e.Type, e.Detail = EventTransferred, "from="+from+";to="+c.Area+";specialist="+r.SpecialistID
 	}
 	t.Referral.Events = append(t.Referral.Events, e)
 	t.Event = e
@@ -331,11 +342,11 @@ var endings = map[Kind]ending{
 }
 
 // assignTo gives the referral to the least-loaded specialist with room among c.Candidates (or,
-// from the waitlist, to the specialist of the patient's open case), with deadlines from now
+// from the waitlist or on a transfer, to the specialist of the patient's open case), with deadlines from now
 // (SPEC §5, §6), or returns ErrNoRoom.
 func assignTo(t *Transition, e *Event, c Command, now time.Time) error {
 	r := &t.Referral
-	if c.OpenCase != "" && c.Kind == KindAssign {
+	if c.OpenCase != "" && (c.Kind == KindAssign || c.Kind == KindTransfer) {
 		// The patient is already with someone: the same specialist, no extra capacity.
 		r.SpecialistID = c.OpenCase
 	} else {

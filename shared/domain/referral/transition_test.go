@@ -220,3 +220,23 @@ func TestApplyReceiveRoutes(t *testing.T) {
 		t.Errorf("re-referral: %+v", tr)
 	}
 }
+
+// The lead's events record what the returns (SPEC §12) read: who held it before and after, and
+// for a transfer both areas and the specialist it left.
+func TestApplyMoveDetails(t *testing.T) {
+	tests := []struct {
+		kind   Kind
+		status Status
+		want   string
+	}{
+		{KindReassign, StatusEngaged, "from=sp-1;to=sp-2"},
+		{KindTransfer, StatusContacted, "from=area-1;to=area-2;specialist=sp-1"},
+		{KindTransfer, StatusWaitlisted, "from=area-1;to=area-2;specialist="},
+	}
+	for _, tt := range tests {
+		tr, err := Apply(referralIn(tt.status), validCommand(tt.kind), transitionNow)
+		if err != nil || tr.Event.Detail != tt.want || tr.Event.By == "" {
+			t.Errorf("%s from %s: %+v, %v; want detail %q", tt.kind, tt.status, tr.Event, err, tt.want)
+		}
+	}
+}

@@ -8,6 +8,13 @@
 //	POST /referrals/{id}/contact   record contact      (form fields: token)
 //	POST /referrals/{id}/meeting   record the meeting  (form fields: token)
 //	POST /referrals/{id}/close     close               (form fields: token, reason)
+//	POST /referrals/{id}/attempt   a contact attempt   (form fields: token, method)
+//
+// and the referrer's (SPEC §10 "Referrer"), behind the acknowledgement's referrer link, whose
+// token is bound to the referral and the stored referrer email (see referrer.go):
+//
+//	GET  /referrals/{id}/status?token=…   the status, the dates, and the withdraw form
+//	POST /referrals/{id}/withdraw         withdraw  (form fields: token, reason)
 //
 // Checks, in this order: an id not shaped like a reference is 404; a token that does not verify
 // for that id (missing, malformed, tampered, expired) is 403; a referral that does not exist is
@@ -34,6 +41,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/httpedge"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
@@ -54,9 +62,32 @@ type Service interface {
 	Record(ctx context.Context, req referral.ActionRequest) (referral.Recorded, error)
 }
 
+// Checker checks a signed-link token of any role (signedlink.Signer).
+type Checker interface {
+	Check(role signedlink.Role, subject, binding, token string, now time.Time) (holder string, expires time.Time, err error)
+}
+
+// ReferrerService is what the referrer's routes need of the domain (referral.Referrers).
+type ReferrerService interface {
+	View(ctx context.Context, id string) (referral.Referral, error)
+	Withdraw(ctx context.Context, id, reason string) (referral.Withdrawn, error)
+}
+
+// AreaNames reads an area's name for the referrer's page (dynamo.Worklists).
+type AreaNames interface {
+	Area(ctx context.Context, areaID string) (name string, lead directory.Person, err error)
+}
+
+// Counter emits a metric (metrics.Writer).
+type Counter interface {
+	Count(name string, value float64, dimensions map[string]string)
+}
+
 var (
-	_ Verifier = (*signedlink.Signer)(nil)
-	_ Service  = (*referral.Progress)(nil)
+	_ Verifier        = (*signedlink.Signer)(nil)
+	_ Service         = (*referral.Progress)(nil)
+	_ Checker         = (*signedlink.Signer)(nil)
+	_ ReferrerService = (*referral.Referrers)(nil)
 )
 
 // Handler serves the specialist routes of the HTTP API.
@@ -65,6 +96,12 @@ type Handler struct {
 	Progress Service
 	Log      *slog.Logger
 	Now      func() time.Time
+	// The referrer's routes: their links, the withdraw, the area's name, the metric of
+	// entered-in-error withdrawals. Without Referrers those routes are 404.
+	ReferrerLinks Checker
+	Referrers     ReferrerService
+	Areas         AreaNames
+	Metrics       Counter
 	// Budget caps the time a request may spend on DynamoDB, so a hung dependency becomes a 503
 	// rather than a Lambda timeout.
 	Budget time.Duration
@@ -85,6 +122,9 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		return notFound(), httpedge.Line{Outcome: "not-found"}
 	}
 	id, action, isAction := strings.Cut(rest, "/")
+	if method, ok := referrerRoutes[action]; ok && h.Referrers != nil {
+		return h.referrer(ctx, req, id, action, method)
+	}
 	var line httpedge.Line
 	switch {
 	case !isAction && method != http.MethodGet:
@@ -108,13 +148,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	}
 	specialist, _, err := h.Links.Verify(id, token, h.Now())
 	if err != nil {
-		if errors.Is(err, signedlink.ErrExpired) {
-			line.Outcome = "expired-link"
-			return errorPage(http.StatusForbidden, "This link has expired",
-				"Use the link in the most recent email about this referral. If you need a new link, contact your area lead."), line
-		}
-		line.Outcome = "invalid-link"
-		return errorPage(http.StatusForbidden, "", ""), line
+		return refused(err, line, "Use the link in the most recent email about this referral. If you need a new link, contact your area lead.")
 	}
 
 	if h.Budget > 0 {
@@ -215,6 +249,17 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason
 		return errorPage(http.StatusInternalServerError, "", ""), line
 	}
 	return errorPage(status, "", safe.Message), line
+}
+
+// refused answers a token that did not check: 403, saying so when it has only expired (then with
+// what to do instead), with the same page whatever else was wrong with it.
+func refused(err error, line httpedge.Line, expired string) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
+	if errors.Is(err, signedlink.ErrExpired) {
+		line.Outcome = "expired-link"
+		return errorPage(http.StatusForbidden, "This link has expired", expired), line
+	}
+	line.Outcome = "invalid-link"
+	return errorPage(http.StatusForbidden, "", ""), line
 }
 
 func notFound() events.APIGatewayV2HTTPResponse {

@@ -9,7 +9,7 @@
 // or referrer's, tampered, expired) is 403. GET never writes.
 //
 // The POSTs are carried out by a worklist.Mover (the referral's transition function and the
-// store's transaction); until one is wired they answer 503 and change nothing.
+// store's transaction: worklist.Moves); without one they answer 503 and change nothing.
 package lead
 
 import (
@@ -48,7 +48,7 @@ type Store interface {
 type Handler struct {
 	Links worklist.Checker
 	Store Store
-	Moves worklist.Mover // nil until the lifecycle's transaction is wired: POSTs answer 503
+	Moves worklist.Mover // worklist.Moves; nil: POSTs answer 503
 	Log   *slog.Logger
 	Now   func() time.Time
 	// Budget caps the time a request may spend on DynamoDB.

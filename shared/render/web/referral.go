@@ -62,6 +62,12 @@ type historyRow struct {
 	When, What, Who string
 }
 
+// historyTable is a referral's history as a table; Who is a column only when WithWho.
+type historyTable struct {
+	Rows    []historyRow
+	WithWho bool
+}
+
 type referralView struct {
 	layout
 	Summary      []summaryItem
@@ -74,7 +80,7 @@ type referralView struct {
 	Patient      []summaryRow
 	Referrer     []summaryRow
 	About        []summaryRow
-	History      []historyRow
+	History      historyTable
 
 	Token                                     string
 	ContactAction, MeetingAction, CloseAction string
@@ -93,7 +99,7 @@ func RenderReferral(w io.Writer, p ReferralPage) error {
 
 func newReferralView(p ReferralPage) referralView {
 	r := p.Referral
-	v := referralView{Reference: r.ID, Token: p.Token, ReReferral: r.ReReferral}
+	v := referralView{Reference: r.ID, Token: p.Token, ReReferral: r.ReReferral, History: historyTable{WithWho: true}}
 	// The title is kept in browser history and tab lists: the reference only, no patient data.
 	v.Title = "Referral " + r.ID
 	v.StatusLabel, v.StatusColour = statusTag(r.Status)
@@ -130,10 +136,16 @@ func newReferralView(p ReferralPage) referralView {
 			{Key: "First meeting by", Lines: nonEmpty(LongDate(r.MeetBy.String()), done(met, hasMeeting, "Met on"))},
 		}
 	}
-	if r.Status == referral.StatusClosed {
+	switch r.Status {
+	case referral.StatusClosed:
 		v.Closed = "This referral is closed."
 		if e, ok := r.LastEvent(referral.EventClosed); ok {
 			v.Closed = "This referral was closed on " + londonDate(e.At) + ". Reason: " + closeReasonLabel(e.Detail) + "."
+		}
+	case referral.StatusWithdrawn:
+		v.Closed = "The referrer withdrew this referral. Do not contact the patient about it."
+		if e, ok := r.LastEvent(referral.EventWithdrawn); ok {
+			v.Closed = "The referrer withdrew this referral on " + londonDate(e.At) + ". Reason: " + withdrawReasonLabel(e.Detail) + ". Do not contact the patient about it."
 		}
 	}
 
@@ -172,9 +184,15 @@ func newReferralView(p ReferralPage) referralView {
 		conditions,
 		notes,
 	}
+	if r.Status.Terminal() {
+		// Support has ended: the page keeps the history and the outcome, not the means to reach
+		// or identify the patient (SPEC §9, data minimisation).
+		v.Patient = []summaryRow{{Key: "Name", Value: PatientShortName(pt)}, {Key: "Postcode area", Value: postcodeArea(pt.Postcode)}}
+		v.About = []summaryRow{v.About[0], v.About[1]}
+	}
 
 	for _, e := range r.Events {
-		v.History = append(v.History, historyRow{When: londonTime(e.At), What: eventText(e), Who: actorText(e.By, p.Viewer)})
+		v.History.Rows = append(v.History.Rows, historyRow{When: londonTime(e.At), What: eventText(e), Who: actorText(e.By, p.Viewer)})
 	}
 
 	v.ContactAction = ActionPath(r.ID, referral.ActionContact)
@@ -318,6 +336,8 @@ func statusTag(s referral.Status) (label, colour string) {
 		return "Met", "green"
 	case referral.StatusClosed:
 		return "Closed", "grey"
+	case referral.StatusWithdrawn:
+		return "Withdrawn", "grey"
 	}
 	return string(s), "grey"
 }
@@ -358,6 +378,8 @@ func eventText(e referral.Event) string {
 		return "Contact attempt: " + strings.ToLower(attemptMethodLabel(e.Detail))
 	case referral.EventClosed:
 		return "Referral closed. Reason: " + closeReasonLabel(e.Detail)
+	case referral.EventWithdrawn:
+		return "Referral withdrawn by the referrer. Reason: " + withdrawReasonLabel(e.Detail)
 	}
 	if e.Detail != "" {
 		return e.Type + " (" + e.Detail + ")"

@@ -1,0 +1,57 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// transactAPI is the one call transact makes.
+type transactAPI interface {
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// transact runs a transaction that plan builds afresh for each attempt, with jittered backoff
+// between attempts. Throttling and transaction conflicts are tried again. When the transaction is
+// cancelled, cancelled is told which items' conditions failed and returns the error to stop with,
+// or nil to try again (plan may read state cancelled left for it).
+func transact(ctx context.Context, client transactAPI, attempts int, what string,
+	plan func() ([]ddb.TransactWriteItem, error), cancelled func(failed func(item int) bool) error) error {
+	attempts = max(attempts, 1)
+	var lastErr error
+	for attempt := range attempts {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return fmt.Errorf("%s: %w (last: %v)", what, err, lastErr)
+			}
+		}
+		items, err := plan()
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+		var c *ddb.TransactionCanceledException
+		if !errors.As(err, &c) {
+			if retryable(err) {
+				continue
+			}
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		reasons := c.CancellationReasons
+		failed := func(i int) bool {
+			return i >= 0 && i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+		}
+		if err := cancelled(failed); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempts, lastErr)
+}
