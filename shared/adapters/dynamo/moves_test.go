@@ -72,7 +72,7 @@ func (f storeFixture) exists(t *testing.T, pk, sk string) bool {
 
 func (f storeFixture) openSpecialist(t *testing.T, area, nhs string) (string, bool) {
 	t.Helper()
-	open, err := f.store.openCase(context.Background(), nil, referral.Referral{Area: area, Submission: referral.Submission{Patient: referral.Patient{NHSNumber: nhs}}})
+	open, err := f.store.openCase(context.Background(), nil, referral.Referral{Area: area, PatientKey: testKeys.PatientKey(nhs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestMoveTransferJoinsOpenCase(t *testing.T) {
 	if got.Area != "norfolk" || got.Status != "assigned" || got.SpecialistID != holder || !got.ReReferral {
 		t.Errorf("joined: area %s status %s specialist %s (want %s) reReferral %v", got.Area, got.Status, got.SpecialistID, holder, got.ReReferral)
 	}
-	open, err := f.store.openCase(ctx, nil, referral.Referral{Area: "norfolk", Submission: referral.Submission{Patient: referral.Patient{NHSNumber: got.Patient.NHSNumber}}})
+	open, err := f.store.openCase(ctx, nil, referral.Referral{Area: "norfolk", PatientKey: testKeys.PatientKey(got.Patient.NHSNumber)})
 	if err != nil || open == nil || open.OpenCount != 2 || open.SpecialistID != holder {
 		t.Errorf("open case in norfolk = %+v, %v; want 2 referrals with %s", open, err, holder)
 	}
