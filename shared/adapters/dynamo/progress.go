@@ -157,7 +157,7 @@ func (p *Progress) Withdraw(ctx context.Context, r referral.Referral, t referral
 			}
 		}
 		update = update.Set(expression.Name("patient"), expression.Value(&ddb.AttributeValueMemberM{Value: patient})).
-			Remove(expression.Name("notes")).Remove(expression.Name("healthConditions"))
+			Remove(expression.Name("notes")).Remove(expression.Name("healthConditions")).Remove(expression.Name("patientKey"))
 	}
 	return p.end(ctx, "withdraw", r, e, asRead(r), p.retain(withoutDue(update), e.At))
 }

@@ -141,7 +141,7 @@ func TestWithdrawEnteredInErrorErasesPersonalData(t *testing.T) {
 	}
 
 	raw := f.rawItem(t, r.ID)
-	for _, attr := range []string{"notes", "healthConditions"} {
+	for _, attr := range []string{"notes", "healthConditions", "patientKey"} {
 		if _, ok := raw[attr]; ok {
 			t.Errorf("raw item still has %s", attr)
 		}

@@ -267,7 +267,8 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		// A withdrawn referral keeps its specialist: they are the one told not to contact the patient.
 		next.Status, e.Type, e.Detail = end.to, end.event, c.Reason
 		if c.Kind == KindWithdraw && c.Reason == WithdrawEnteredInError {
-			next.Submission, t.Erased = next.Submission.Minimised(), true
+			// The patient key is a pseudonym of the NHS number: it goes with it.
+			next.Submission, next.PatientKey, t.Erased = next.Submission.Minimised(), "", true
 		}
 		release(&t, c)
 	case KindReassign:
