@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -35,22 +34,22 @@ const (
 
 // emailHolderItem is the projection of a directory item that holds an address.
 type emailHolderItem struct {
-	PK           string `dynamodbav:"pk"`
-	SK           string `dynamodbav:"sk"`
-	AreaID       string `dynamodbav:"areaId"`
-	SpecialistID string `dynamodbav:"specialistId"`
-	Email        string `dynamodbav:"email"`
-	LeadEmail    string `dynamodbav:"leadEmail"`
+	PK           string `json:"pk"`
+	SK           string `json:"sk"`
+	AreaID       string `json:"areaId"`
+	SpecialistID string `json:"specialistId"`
+	Email        string `json:"email"`
+	LeadEmail    string `json:"leadEmail"`
 
-	EmailFailing        bool   `dynamodbav:"emailFailing"`
-	EmailFailingSince   string `dynamodbav:"emailFailingSince"`
-	EmailFailingReason  string `dynamodbav:"emailFailingReason"`
-	EmailFailingAddress string `dynamodbav:"emailFailingAddress"`
+	EmailFailing        bool   `json:"emailFailing"`
+	EmailFailingSince   string `json:"emailFailingSince"`
+	EmailFailingReason  string `json:"emailFailingReason"`
+	EmailFailingAddress string `json:"emailFailingAddress"`
 
-	LeadEmailFailing        bool   `dynamodbav:"leadEmailFailing"`
-	LeadEmailFailingSince   string `dynamodbav:"leadEmailFailingSince"`
-	LeadEmailFailingReason  string `dynamodbav:"leadEmailFailingReason"`
-	LeadEmailFailingAddress string `dynamodbav:"leadEmailFailingAddress"`
+	LeadEmailFailing        bool   `json:"leadEmailFailing"`
+	LeadEmailFailingSince   string `json:"leadEmailFailingSince"`
+	LeadEmailFailingReason  string `json:"leadEmailFailingReason"`
+	LeadEmailFailingAddress string `json:"leadEmailFailingAddress"`
 }
 
 // MarkEmailFailing marks every specialist whose email, and every area whose lead's email, is one
@@ -178,7 +177,7 @@ func (d *Directory) emailHolders(ctx context.Context, filter expression.Conditio
 		raw = append(raw, page.Items...)
 	}
 	var items []emailHolderItem
-	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+	if err := unmarshalListOfMaps(raw, &items); err != nil {
 		return nil, fmt.Errorf("decode directory items: %w", err)
 	}
 	return items, nil

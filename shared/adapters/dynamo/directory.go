@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -47,21 +46,21 @@ func NewDirectory(client DirectoryAPI, table string) *Directory {
 // Item shapes, for reading. Writes are UpdateItem expressions so that they never touch what they do
 // not own (a specialist's live caseload above all).
 type directoryAreaItem struct {
-	AreaID           string   `dynamodbav:"areaId"`
-	Name             string   `dynamodbav:"name"`
-	LocalAuthorities []string `dynamodbav:"localAuthorities"`
-	LeadName         string   `dynamodbav:"leadName"`
-	LeadEmail        string   `dynamodbav:"leadEmail"`
+	AreaID           string   `json:"areaId"`
+	Name             string   `json:"name"`
+	LocalAuthorities []string `json:"localAuthorities"`
+	LeadName         string   `json:"leadName"`
+	LeadEmail        string   `json:"leadEmail"`
 }
 
 type directorySpecialistItem struct {
-	SpecialistID string `dynamodbav:"specialistId"`
-	AreaID       string `dynamodbav:"areaId"`
-	Name         string `dynamodbav:"name"`
-	Email        string `dynamodbav:"email"`
-	Capacity     int    `dynamodbav:"capacity"`
-	Caseload     int    `dynamodbav:"caseload"`
-	Active       bool   `dynamodbav:"active"`
+	SpecialistID string `json:"specialistId"`
+	AreaID       string `json:"areaId"`
+	Name         string `json:"name"`
+	Email        string `json:"email"`
+	Capacity     int    `json:"capacity"`
+	Caseload     int    `json:"caseload"`
+	Active       bool   `json:"active"`
 }
 
 func (it directorySpecialistItem) specialist() directory.Specialist {
@@ -70,9 +69,9 @@ func (it directorySpecialistItem) specialist() directory.Specialist {
 }
 
 type directoryPrefixItem struct {
-	PK     string `dynamodbav:"pk"`
-	SK     string `dynamodbav:"sk"`
-	AreaID string `dynamodbav:"areaId"`
+	PK     string `json:"pk"`
+	SK     string `json:"sk"`
+	AreaID string `json:"areaId"`
 }
 
 // Import upserts the file's areas, prefixes and specialists.
@@ -120,7 +119,7 @@ func (d *Directory) Import(ctx context.Context, f directory.File) error {
 		if stored[prefix] == want[prefix] {
 			continue
 		}
-		item, err := attributevalue.MarshalMap(directoryPrefixItem{PK: prefixesPK, SK: prefix, AreaID: want[prefix]})
+		item, err := marshalMap(directoryPrefixItem{PK: prefixesPK, SK: prefix, AreaID: want[prefix]})
 		if err != nil {
 			return fmt.Errorf("import directory: marshal prefix %s: %w", prefix, err)
 		}
@@ -214,7 +213,7 @@ func (d *Directory) Prefixes(ctx context.Context) (directory.Prefixes, error) {
 			return nil, fmt.Errorf("load prefixes: %w", err)
 		}
 		var items []directoryPrefixItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+		if err := unmarshalListOfMaps(page.Items, &items); err != nil {
 			return nil, fmt.Errorf("load prefixes: %w", err)
 		}
 		for _, it := range items {
@@ -238,7 +237,7 @@ func (d *Directory) Area(ctx context.Context, id string) (directory.Area, error)
 		return directory.Area{}, &referral.Error{Code: referral.CodeNotFound, Message: fmt.Sprintf("no area %q in the directory", id)}
 	}
 	var it directoryAreaItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := unmarshalMap(out.Item, &it); err != nil {
 		return directory.Area{}, fmt.Errorf("get area %s: %w", id, err)
 	}
 	prefixes, err := d.Prefixes(ctx)
@@ -342,7 +341,7 @@ func querySpecialists(ctx context.Context, client dynamodb.QueryAPIClient, table
 		}
 		items = append(items, page.Items...)
 	}
-	if err := attributevalue.UnmarshalListOfMaps(items, out); err != nil {
+	if err := unmarshalListOfMaps(items, out); err != nil {
 		return fmt.Errorf("list specialists of %s: %w", areaID, err)
 	}
 	return nil
@@ -482,7 +481,7 @@ func (d *Directory) scan(ctx context.Context, filter expression.ConditionBuilder
 		}
 		items = append(items, page.Items...)
 	}
-	return attributevalue.UnmarshalListOfMaps(items, out)
+	return unmarshalListOfMaps(items, out)
 }
 
 // update runs one UpdateItem built from update and, if given, cond.

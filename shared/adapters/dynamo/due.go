@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -56,9 +55,9 @@ func (d *Due) DueBy(ctx context.Context, day calendar.Date, fn func(referralID s
 		}
 		d.consumed("due", page.ConsumedCapacity)
 		var keys []struct {
-			PK string `dynamodbav:"pk"`
+			PK string `json:"pk"`
 		}
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &keys); err != nil {
+		if err := unmarshalListOfMaps(page.Items, &keys); err != nil {
 			return fmt.Errorf("decode due referrals: %w", err)
 		}
 		for _, k := range keys {

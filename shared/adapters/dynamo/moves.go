@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -207,7 +206,7 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 		}
 		p.newOpen = add(item)
 	} else if moved {
-		av, err := attributevalue.MarshalMap(openItem{PK: openPK(r.Area, r.PatientKey), SK: openSK, ReferralID: r.ID,
+		av, err := marshalMap(openItem{PK: openPK(r.Area, r.PatientKey), SK: openSK, ReferralID: r.ID,
 			Area: r.Area, SpecialistID: r.SpecialistID, OpenCount: 1})
 		if err != nil {
 			return p, fmt.Errorf("encode open case: %w", err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -56,16 +55,16 @@ const (
 )
 
 type notificationItem struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	Kind      string `dynamodbav:"kind"`
-	Audience  string `dynamodbav:"audience,omitempty"`
-	Status    string `dynamodbav:"status"`
-	Claimant  string `dynamodbav:"claimant"`
-	ClaimedAt int64  `dynamodbav:"claimedAt"`
-	MessageID string `dynamodbav:"messageId,omitempty"`
-	SentAt    int64  `dynamodbav:"sentAt,omitempty"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	PK        string `json:"pk"`
+	SK        string `json:"sk"`
+	Kind      string `json:"kind"`
+	Audience  string `json:"audience,omitempty"`
+	Status    string `json:"status"`
+	Claimant  string `json:"claimant"`
+	ClaimedAt int64  `json:"claimedAt"`
+	MessageID string `json:"messageId,omitempty"`
+	SentAt    int64  `json:"sentAt,omitempty"`
+	ExpiresAt int64  `json:"expiresAt"`
 }
 
 // noticeSK is the notice's sort key: NOTIFIED#<kind>, and #<audience> for a kind with more than
@@ -111,7 +110,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 				found = true
 			case strings.HasPrefix(sk.Value, notifiedPrefix):
 				var it notificationItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				if err := unmarshalMap(item, &it); err != nil {
 					return r, nil, fmt.Errorf("decode notification of %s: %w", referralID, err)
 				}
 				sent[notify.Notice{Kind: email.Kind(it.Kind), Audience: email.Audience(it.Audience)}] = it.Status == notificationSent
@@ -127,7 +126,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 // Claim writes a "sending" record unless one is sent or held by a live claim.
 func (n *Notifications) Claim(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) (bool, error) {
 	kind := notice.Kind
-	av, err := attributevalue.MarshalMap(notificationItem{
+	av, err := marshalMap(notificationItem{
 		PK: referralPK(referralID), SK: noticeSK(notice), Kind: string(kind), Audience: string(notice.Audience), Status: notificationSending,
 		Claimant: claimant, ClaimedAt: now.Unix(), ExpiresAt: now.Add(n.Retention).Unix(),
 	})
@@ -151,7 +150,7 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 		return true, nil
 	case errors.As(err, &failed):
 		var old notificationItem
-		if err := attributevalue.UnmarshalMap(failed.Item, &old); err == nil {
+		if err := unmarshalMap(failed.Item, &old); err == nil {
 			switch old.Status {
 			case notificationSent:
 				return false, nil
@@ -177,7 +176,7 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, notice n
 		return err
 	}
 	eventExpr, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrPK))).WithUpdate(
-		expression.Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value([]referral.Event{event})))).Build()
+		expression.Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value(eventList(event))))).Build()
 	if err != nil {
 		return err
 	}

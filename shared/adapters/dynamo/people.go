@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ipspc/referrals/shared/domain/directory"
@@ -43,7 +42,7 @@ func (d *Directory) get(ctx context.Context, pk, sk string, out any, missing str
 	if res.Item == nil {
 		return &referral.Error{Code: referral.CodeNotFound, Message: missing}
 	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+	if err := unmarshalMap(res.Item, out); err != nil {
 		return fmt.Errorf("decode %s %s: %w", pk, sk, err)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -146,7 +145,7 @@ func (p *Progress) Withdraw(ctx context.Context, r referral.Referral, t referral
 		Set(expression.Name("withdrawnAt"), expression.Value(stamp(e.At))).
 		Remove(expression.Name("waitArea")).Remove(expression.Name("waitSince"))
 	if t.Erased {
-		patient, err := attributevalue.MarshalMap(t.Referral.Patient)
+		patient, err := marshalMap(t.Referral.Patient)
 		if err != nil {
 			return fmt.Errorf("withdraw referral %s: %w", r.ID, err)
 		}
@@ -258,7 +257,7 @@ func (p *Progress) readOpenCase(ctx context.Context, r referral.Referral) (*open
 		return nil, nil
 	}
 	var open openItem
-	if err := attributevalue.UnmarshalMap(out.Item, &open); err != nil {
+	if err := unmarshalMap(out.Item, &open); err != nil {
 		return nil, fmt.Errorf("decode open case: %w", err)
 	}
 	return &open, nil
@@ -339,7 +338,7 @@ func stillAsRead(r referral.Referral) expression.ConditionBuilder {
 // appendEvent starts an update that appends e to the referral's audit history.
 func appendEvent(e referral.Event) expression.UpdateBuilder {
 	return expression.Set(expression.Name("events"),
-		expression.ListAppend(expression.Name("events"), expression.Value([]referral.Event{e})))
+		expression.ListAppend(expression.Name("events"), expression.Value(eventList(e))))
 }
 
 // withoutDue removes the due attributes: no deadline is left, so the referral leaves the Due index.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
@@ -51,7 +50,7 @@ func (f progressFixture) openCase(t *testing.T, nhs string) *openItem {
 		return nil
 	}
 	var open openItem
-	if err := attributevalue.UnmarshalMap(out.Item, &open); err != nil {
+	if err := unmarshalMap(out.Item, &open); err != nil {
 		t.Fatal(err)
 	}
 	return &open

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -56,40 +55,40 @@ const CaseloadTTL = 1500 * time.Millisecond
 
 // referralItem is a referral as stored. The submission is kept whole: the specialist needs it.
 type referralItem struct {
-	PK           string `dynamodbav:"pk"`
-	SK           string `dynamodbav:"sk"`
-	ReferralID   string `dynamodbav:"referralId"`
-	Status       string `dynamodbav:"status"`
-	Area         string `dynamodbav:"area"`
-	SpecialistID string `dynamodbav:"specialistId,omitempty"`
-	ReReferral   bool   `dynamodbav:"reReferral,omitempty"`
+	PK           string `json:"pk"`
+	SK           string `json:"sk"`
+	ReferralID   string `json:"referralId"`
+	Status       string `json:"status"`
+	Area         string `json:"area"`
+	SpecialistID string `json:"specialistId,omitempty"`
+	ReReferral   bool   `json:"reReferral,omitempty"`
 	// PatientKey keys the patient's open case; it is stored so that later writes (close, withdraw,
 	// drain) find the open case without the NHS number or the secret.
-	PatientKey string `dynamodbav:"patientKey"`
+	PatientKey string `json:"patientKey"`
 	// Claim is the idempotency key's claim when the referral was created with one.
-	Claim      *claimItem `dynamodbav:"claim,omitempty"`
-	ReceivedAt string     `dynamodbav:"receivedAt"`
-	ContactBy  string     `dynamodbav:"contactBy"`
-	MeetBy     string     `dynamodbav:"meetBy"`
+	Claim      *claimItem `json:"claim,omitempty"`
+	ReceivedAt string     `json:"receivedAt"`
+	ContactBy  string     `json:"contactBy"`
+	MeetBy     string     `json:"meetBy"`
 	referral.Submission
-	Events []referral.Event `dynamodbav:"events"`
+	Events []referral.Event `json:"events"`
 	// Sparse index keys: see template.yaml's Waitlist and Due indexes.
-	WaitArea  string `dynamodbav:"waitArea,omitempty"`
-	WaitSince string `dynamodbav:"waitSince,omitempty"`
+	WaitArea  string `json:"waitArea,omitempty"`
+	WaitSince string `json:"waitSince,omitempty"`
 	// DueAt is the next deadline still to meet (contactBy until contact is recorded, then meetBy
 	// until a meeting is), DueKind says which; both are removed once a meeting is recorded or the
 	// referral closes, which takes it out of the Due index.
-	DueShard string `dynamodbav:"dueShard,omitempty"`
-	DueAt    string `dynamodbav:"dueAt,omitempty"`
-	DueKind  string `dynamodbav:"dueKind,omitempty"`
+	DueShard string `json:"dueShard,omitempty"`
+	DueAt    string `json:"dueAt,omitempty"`
+	DueKind  string `json:"dueKind,omitempty"`
 	// Progress, recorded through the specialist's signed link.
-	ContactedAt string `dynamodbav:"contactedAt,omitempty"`
-	MetAt       string `dynamodbav:"metAt,omitempty"`
-	ClosedAt    string `dynamodbav:"closedAt,omitempty"`
-	CloseReason string `dynamodbav:"closeReason,omitempty"`
+	ContactedAt string `json:"contactedAt,omitempty"`
+	MetAt       string `json:"metAt,omitempty"`
+	ClosedAt    string `json:"closedAt,omitempty"`
+	CloseReason string `json:"closeReason,omitempty"`
 	// ExpiresAt (epoch seconds, the table's TTL attribute) is set on close: retention.
-	ExpiresAt  int64  `dynamodbav:"expiresAt,omitempty"`
-	AssignedAt string `dynamodbav:"assignedAt,omitempty"`
+	ExpiresAt  int64  `json:"expiresAt,omitempty"`
+	AssignedAt string `json:"assignedAt,omitempty"`
 }
 
 // Kinds of deadline in the Due index.
@@ -106,24 +105,24 @@ const dueShard = "DUE"
 // caseload rises when it is created and falls when its last open referral closes, which is how a
 // re-referral "uses no extra capacity".
 type openItem struct {
-	PK           string `dynamodbav:"pk"`
-	SK           string `dynamodbav:"sk"`
-	ReferralID   string `dynamodbav:"referralId"`
-	Area         string `dynamodbav:"area"`
-	SpecialistID string `dynamodbav:"specialistId,omitempty"`
-	OpenCount    int    `dynamodbav:"openCount"`
+	PK           string `json:"pk"`
+	SK           string `json:"sk"`
+	ReferralID   string `json:"referralId"`
+	Area         string `json:"area"`
+	SpecialistID string `json:"specialistId,omitempty"`
+	OpenCount    int    `json:"openCount"`
 }
 
 // claimItem is an idempotency claim as kept on its referral: the first receipt, less what the
 // item already holds unchanged (the id and the time received). Short names: the referral must stay
 // under 1 KB, DynamoDB's unit of write capacity.
 type claimItem struct {
-	Tag         string `dynamodbav:"tag"`
-	RequestHash string `dynamodbav:"hash"`
-	Status      string `dynamodbav:"status"`
-	Area        string `dynamodbav:"area"`
-	ContactBy   string `dynamodbav:"contactBy"`
-	MeetBy      string `dynamodbav:"meetBy"`
+	Tag         string `json:"tag"`
+	RequestHash string `json:"hash"`
+	Status      string `json:"status"`
+	Area        string `json:"area"`
+	ContactBy   string `json:"contactBy"`
+	MeetBy      string `json:"meetBy"`
 }
 
 // Record routes r and stores it atomically with its open-case item and the caseload increment,
@@ -277,12 +276,12 @@ func (s *Referrals) candidates(ctx context.Context, area string) ([]referral.Can
 			s.consumed("specialists", []ddb.ConsumedCapacity{*page.ConsumedCapacity})
 		}
 		var rows []struct {
-			SpecialistID string `dynamodbav:"specialistId"`
-			Capacity     int    `dynamodbav:"capacity"`
-			Caseload     int    `dynamodbav:"caseload"`
-			Active       bool   `dynamodbav:"active"`
+			SpecialistID string `json:"specialistId"`
+			Capacity     int    `json:"capacity"`
+			Caseload     int    `json:"caseload"`
+			Active       bool   `json:"active"`
 		}
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
+		if err := unmarshalListOfMaps(page.Items, &rows); err != nil {
 			return nil, fmt.Errorf("decode specialists in %s: %w", area, err)
 		}
 		for _, row := range rows {
@@ -328,7 +327,7 @@ func (s *Referrals) putReferral(r referral.Referral, claim *referral.Idempotency
 	if claim != nil {
 		item.Claim = &claimItem{Tag: claim.Tag, RequestHash: claim.RequestHash, Status: string(r.Status), Area: r.Area, ContactBy: item.ContactBy, MeetBy: item.MeetBy}
 	}
-	av, err := attributevalue.MarshalMap(item)
+	av, err := marshalMap(item)
 	if err != nil {
 		return ddb.TransactWriteItem{}, fmt.Errorf("encode referral: %w", err)
 	}
@@ -357,10 +356,10 @@ func (s *Referrals) heldClaim(ctx context.Context, old map[string]ddb.AttributeV
 		old = out.Item
 	}
 	var item struct {
-		ReceivedAt string     `dynamodbav:"receivedAt"`
-		Claim      *claimItem `dynamodbav:"claim"`
+		ReceivedAt string     `json:"receivedAt"`
+		Claim      *claimItem `json:"claim"`
 	}
-	if err := attributevalue.UnmarshalMap(old, &item); err != nil {
+	if err := unmarshalMap(old, &item); err != nil {
 		return nil, fmt.Errorf("decode referral holding the id: %w", err)
 	}
 	if item.Claim == nil {
@@ -395,7 +394,7 @@ func waitSince(r referral.Referral) string {
 func (s *Referrals) writeOpenCase(r referral.Referral, open *openItem) (ddb.TransactWriteItem, error) {
 	pk := openPK(r.Area, r.PatientKey)
 	if open == nil {
-		av, err := attributevalue.MarshalMap(openItem{PK: pk, SK: openSK, ReferralID: r.ID, Area: r.Area, SpecialistID: r.SpecialistID, OpenCount: 1})
+		av, err := marshalMap(openItem{PK: pk, SK: openSK, ReferralID: r.ID, Area: r.Area, SpecialistID: r.SpecialistID, OpenCount: 1})
 		if err != nil {
 			return ddb.TransactWriteItem{}, fmt.Errorf("encode open case: %w", err)
 		}
@@ -452,7 +451,7 @@ func (s *Referrals) openCase(ctx context.Context, old map[string]ddb.AttributeVa
 		return nil, nil
 	}
 	var open openItem
-	if err := attributevalue.UnmarshalMap(old, &open); err != nil {
+	if err := unmarshalMap(old, &open); err != nil {
 		return nil, fmt.Errorf("decode open case: %w", err)
 	}
 	return &open, nil

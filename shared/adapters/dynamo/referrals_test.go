@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -91,7 +90,7 @@ func (f storeFixture) stored(t *testing.T, id string) referralItem {
 		t.Fatalf("get referral %s: %v (found %v)", id, err, out != nil && out.Item != nil)
 	}
 	var item referralItem
-	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
+	if err := unmarshalMap(out.Item, &item); err != nil {
 		t.Fatal(err)
 	}
 	return item

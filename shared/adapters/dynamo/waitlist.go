@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -69,9 +68,9 @@ func (s *Referrals) oldestWaitlisted(ctx context.Context, area string) (referral
 	}
 	for _, k := range out.Items {
 		var keys struct {
-			PK string `dynamodbav:"pk"`
+			PK string `json:"pk"`
 		}
-		if err := attributevalue.UnmarshalMap(k, &keys); err != nil {
+		if err := unmarshalMap(k, &keys); err != nil {
 			return referral.Referral{}, false, fmt.Errorf("decode waitlist key: %w", err)
 		}
 		r, err := s.load(ctx, keys.PK)
@@ -122,7 +121,7 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 		Set(expression.Name("dueShard"), expression.Value(dueShard)).
 		Set(expression.Name("dueAt"), expression.Value(r.ContactBy.String())).
 		Set(expression.Name("dueKind"), expression.Value(dueContact)).
-		Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value([]referral.Event{event}))).
+		Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value(eventList(event)))).
 		Remove(expression.Name("waitArea")).
 		Remove(expression.Name("waitSince"))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
@@ -171,7 +170,7 @@ func (s *Referrals) load(ctx context.Context, pk string) (referral.Referral, err
 // decodeReferral turns a stored referral item back into the domain type.
 func decodeReferral(av map[string]ddb.AttributeValue) (referral.Referral, error) {
 	var item referralItem
-	if err := attributevalue.UnmarshalMap(av, &item); err != nil {
+	if err := unmarshalMap(av, &item); err != nil {
 		return referral.Referral{}, fmt.Errorf("decode referral: %w", err)
 	}
 	return item.referral()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -53,8 +52,8 @@ func NewWorklists(client WorklistAPI, tables Tables) *Worklists {
 // leadSpecialistItem is a specialist as the lead sees it, with its failing-address mark.
 type leadSpecialistItem struct {
 	directorySpecialistItem
-	EmailFailing        bool   `dynamodbav:"emailFailing"`
-	EmailFailingAddress string `dynamodbav:"emailFailingAddress"`
+	EmailFailing        bool   `json:"emailFailing"`
+	EmailFailingAddress string `json:"emailFailingAddress"`
 }
 
 // bouncing reports whether the specialist's current address is marked failing: a mark on an
@@ -75,7 +74,7 @@ func (w *Worklists) Area(ctx context.Context, areaID string) (name string, lead 
 		return "", lead, referral.Errorf(referral.CodeNotFound, "Page not found")
 	}
 	var it directoryAreaItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := unmarshalMap(out.Item, &it); err != nil {
 		return "", lead, fmt.Errorf("decode area %s: %w", areaID, err)
 	}
 	return it.Name, directory.Person{Name: it.LeadName, Email: it.LeadEmail}, nil
@@ -213,9 +212,9 @@ func (w *Worklists) queryArea(ctx context.Context, index string, sortKey express
 			return fmt.Errorf("query %s: %w", index, err)
 		}
 		var keys []struct {
-			PK string `dynamodbav:"pk"`
+			PK string `json:"pk"`
 		}
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &keys); err != nil {
+		if err := unmarshalListOfMaps(page.Items, &keys); err != nil {
 			return fmt.Errorf("decode %s keys: %w", index, err)
 		}
 		for _, k := range keys {
@@ -235,11 +234,11 @@ func (w *Worklists) queryArea(ctx context.Context, index string, sortKey express
 // a failed send is not retried that week: a digest is a convenience, and a duplicate is worse
 // than a gap (the worklist is always there).
 func (w *Worklists) ClaimDigest(ctx context.Context, areaID, week string, now time.Time) (bool, error) {
-	item, err := attributevalue.MarshalMap(struct {
-		PK        string `dynamodbav:"pk"`
-		SK        string `dynamodbav:"sk"`
-		ClaimedAt string `dynamodbav:"claimedAt"`
-		ExpiresAt int64  `dynamodbav:"expiresAt"`
+	item, err := marshalMap(struct {
+		PK        string `json:"pk"`
+		SK        string `json:"sk"`
+		ClaimedAt string `json:"claimedAt"`
+		ExpiresAt int64  `json:"expiresAt"`
 	}{worklist.DigestClaimKey(areaID, week), digestSK, now.UTC().Format(time.RFC3339), now.Add(digestClaimTTL).Unix()})
 	if err != nil {
 		return false, err

@@ -7,33 +7,33 @@ import "time"
 
 // Patient is the person referred. Field names are the JSON paths of SPEC §4.
 type Patient struct {
-	GivenName        string `json:"givenName" dynamodbav:"givenName"`
-	FamilyName       string `json:"familyName" dynamodbav:"familyName"`
-	DateOfBirth      string `json:"dateOfBirth" dynamodbav:"dateOfBirth"`
-	NHSNumber        string `json:"nhsNumber" dynamodbav:"nhsNumber"`
-	Postcode         string `json:"postcode" dynamodbav:"postcode"`
-	Phone            string `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
-	Email            string `json:"email,omitempty" dynamodbav:"email,omitempty"`
-	PreferredContact string `json:"preferredContact,omitempty" dynamodbav:"preferredContact,omitempty"`
+	GivenName        string `json:"givenName"`
+	FamilyName       string `json:"familyName"`
+	DateOfBirth      string `json:"dateOfBirth"`
+	NHSNumber        string `json:"nhsNumber"`
+	Postcode         string `json:"postcode"`
+	Phone            string `json:"phone,omitempty"`
+	Email            string `json:"email,omitempty"`
+	PreferredContact string `json:"preferredContact,omitempty"`
 }
 
 // Referrer is the GP or other primary-care clinician making the referral.
 type Referrer struct {
-	Name         string `json:"name" dynamodbav:"name"`
-	PracticeCode string `json:"practiceCode" dynamodbav:"practiceCode"`
-	Email        string `json:"email" dynamodbav:"email"`
-	Phone        string `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	Name         string `json:"name"`
+	PracticeCode string `json:"practiceCode"`
+	Email        string `json:"email"`
+	Phone        string `json:"phone,omitempty"`
 }
 
 // Submission is what a referrer sends, through the JSON API or the form. Before Validate it holds
 // the raw values; after, the normalised ones (NHS number as 10 digits, postcode as "OUTWARD INWARD").
 type Submission struct {
-	Patient          Patient  `json:"patient" dynamodbav:"patient"`
-	Referrer         Referrer `json:"referrer" dynamodbav:"referrer"`
-	EmploymentStatus string   `json:"employmentStatus" dynamodbav:"employmentStatus"`
-	HealthConditions []string `json:"healthConditions,omitempty" dynamodbav:"healthConditions,omitempty"`
-	Consent          bool     `json:"consent" dynamodbav:"consent"`
-	Notes            string   `json:"notes,omitempty" dynamodbav:"notes,omitempty"`
+	Patient          Patient  `json:"patient"`
+	Referrer         Referrer `json:"referrer"`
+	EmploymentStatus string   `json:"employmentStatus"`
+	HealthConditions []string `json:"healthConditions,omitempty"`
+	Consent          bool     `json:"consent"`
+	Notes            string   `json:"notes,omitempty"`
 }
 
 // Status is where a referral is in its life.
@@ -77,10 +77,10 @@ const (
 
 // Receipt is what the referrer is told once a referral is stored: the body of a 201.
 type Receipt struct {
-	ReferralID string    `json:"referralId" dynamodbav:"referralId"`
-	Status     Status    `json:"status" dynamodbav:"status"`
-	Area       string    `json:"area" dynamodbav:"area"`
-	ReceivedAt time.Time `json:"receivedAt" dynamodbav:"receivedAt"`
-	ContactBy  string    `json:"contactBy" dynamodbav:"contactBy"`
-	MeetBy     string    `json:"meetBy" dynamodbav:"meetBy"`
+	ReferralID string    `json:"referralId"`
+	Status     Status    `json:"status"`
+	Area       string    `json:"area"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	ContactBy  string    `json:"contactBy"`
+	MeetBy     string    `json:"meetBy"`
 }

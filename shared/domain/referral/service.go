@@ -45,12 +45,12 @@ func (r Referral) Receipt() Receipt {
 
 // Event is one entry of a referral's append-only audit history. It carries no patient data.
 type Event struct {
-	At   time.Time `json:"at" dynamodbav:"at"`
-	Type string    `json:"type" dynamodbav:"type"` // received, assigned, waitlisted, emailed, reminded, escalated, contacted, met, closed
-	By   string    `json:"by" dynamodbav:"by"`     // a specialist id, or "system"
-	Via  string    `json:"via" dynamodbav:"via"`   // api, form, stream, schedule, signed-link, directory
+	At   time.Time `json:"at"`
+	Type string    `json:"type"` // received, assigned, waitlisted, emailed, reminded, escalated, contacted, met, closed
+	By   string    `json:"by"`   // a specialist id, or "system"
+	Via  string    `json:"via"`  // api, form, stream, schedule, signed-link, directory
 	// Detail is a short machine-readable qualifier (an email kind, a close reason, "re-referral").
-	Detail string `json:"detail,omitempty" dynamodbav:"detail,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Audit event types (SPEC §8).
