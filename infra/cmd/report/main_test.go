@@ -106,7 +106,7 @@ func TestReportAgainstDynamoDBLocal(t *testing.T) {
 		}
 		if i == 0 {
 			e := referral.Event{At: at.Add(time.Second), Type: referral.EventContacted, By: got.SpecialistID, Via: referral.ViaSignedLink}
-			if err := progress.RecordContact(t.Context(), got, e); err != nil {
+			if err := progress.RecordContact(t.Context(), got, contacted(got, e)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -145,3 +145,10 @@ func TestReportAgainstDynamoDBLocal(t *testing.T) {
 
 // testPatientKeys keys the test's patients as the intake would (a fixed test secret).
 var testPatientKeys, _ = referral.NewKeyer([]byte("cmd-test-patient-key-secret-32-bytes"))
+
+// contacted is the transition function's decision for a contact on r.
+func contacted(r referral.Referral, e referral.Event) referral.Transition {
+	from := r.Status
+	r.Status = referral.StatusContacted
+	return referral.Transition{From: from, Referral: r, Event: e}
+}

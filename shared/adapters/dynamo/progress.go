@@ -65,11 +65,12 @@ func (p *Progress) Get(ctx context.Context, id string) (referral.Referral, error
 	return decodeReferral(out.Item)
 }
 
-// RecordContact moves r from the status it was read in to contacted. The next deadline becomes
+// RecordContact stores t, a contact on r as read: its status and event. The next deadline becomes
 // the meeting: dueAt is copied from the item's own meetBy.
-func (p *Progress) RecordContact(ctx context.Context, r referral.Referral, e referral.Event) error {
+func (p *Progress) RecordContact(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	e := t.Event
 	update := appendEvent(e).
-		Set(expression.Name("status"), expression.Value(referral.StatusContacted)).
+		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
 		Set(expression.Name("contactedAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("dueShard"), expression.Value(dueShard)).
 		Set(expression.Name("dueAt"), expression.Name("meetBy")).
@@ -77,19 +78,20 @@ func (p *Progress) RecordContact(ctx context.Context, r referral.Referral, e ref
 	return p.update(ctx, "record contact on", r, stillAsRead(r), update)
 }
 
-// RecordMeeting moves r from the status it was read in to engaged. No deadline is left, so the
-// due attributes go and the referral leaves the Due index.
-func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, e referral.Event) error {
+// RecordMeeting stores t, a first meeting on r as read: its status and event. No deadline is
+// left, so the due attributes go and the referral leaves the Due index.
+func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	e := t.Event
 	update := appendEvent(e).
-		Set(expression.Name("status"), expression.Value(referral.StatusEngaged)).
+		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
 		Set(expression.Name("metAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("contactedAt"), expression.IfNotExists(expression.Name("contactedAt"), expression.Value(stamp(e.At))))
 	return p.update(ctx, "record meeting on", r, stillAsRead(r), withoutDue(update))
 }
 
-// RecordAttempt appends a contact attempt to r, on condition that it is still as read.
-func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, e referral.Event) error {
-	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(e))
+// RecordAttempt appends t's event (a contact attempt) to r, on condition that it is still as read.
+func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(t.Event))
 }
 
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
@@ -114,10 +116,12 @@ func (p *Progress) update(ctx context.Context, what string, r referral.Referral,
 
 // Close closes r in one transaction with the release of its capacity:
 //
-//  1. the referral: closed, with closedAt, closeReason (e.Detail) and e appended, its due
+//  1. the referral: t's status (closed), with closedAt, closeReason (the event's Detail) and the
+//     event appended, its due
 //     attributes removed; on condition that it is still open and still r.SpecialistID's;
 //  2. and 3. the release of the patient's open case and caseload unit (see end).
-func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Event) error {
+func (p *Progress) Close(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	e := t.Event
 	var inOpen []expression.OperandBuilder
 	for _, s := range openStatuses[1:] {
 		inOpen = append(inOpen, expression.Value(s))
@@ -126,7 +130,7 @@ func (p *Progress) Close(ctx context.Context, r referral.Referral, e referral.Ev
 		And(expression.Name("status").In(expression.Value(openStatuses[0]), inOpen...)).
 		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
 	update := appendEvent(e).
-		Set(expression.Name("status"), expression.Value(referral.StatusClosed)).
+		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
 		Set(expression.Name("closedAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("closeReason"), expression.Value(e.Detail))
 	return p.end(ctx, "close", r, e, cond, p.retain(withoutDue(update), e.At))

@@ -181,7 +181,7 @@ func TestProgressContactAndMeeting(t *testing.T) {
 				if b != "contact" {
 					t.Fatalf("unknown before %q", b)
 				}
-				if err := f.progress.RecordContact(ctx, r, earlier); err != nil {
+				if err := f.progress.RecordContact(ctx, r, decided(r, earlier, referral.StatusContacted)); err != nil {
 					t.Fatalf("before: %v", err)
 				}
 			}
@@ -195,13 +195,13 @@ func TestProgressContactAndMeeting(t *testing.T) {
 			switch tt.action {
 			case "contact":
 				e = progressEvent(referral.EventContacted, "ann", "")
-				err = f.progress.RecordContact(ctx, read, e)
+				err = f.progress.RecordContact(ctx, read, decided(read, e, referral.StatusContacted))
 			case "meeting":
 				e = progressEvent(referral.EventMet, "ann", "")
-				err = f.progress.RecordMeeting(ctx, read, e)
+				err = f.progress.RecordMeeting(ctx, read, decided(read, e, referral.StatusEngaged))
 			case "attempt":
 				e = progressEvent(referral.EventAttempted, "ann", "letter")
-				err = f.progress.RecordAttempt(ctx, read, e)
+				err = f.progress.RecordAttempt(ctx, read, decided(read, e, read.Status))
 			}
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -268,7 +268,7 @@ func TestProgressCloseReleasesCapacity(t *testing.T) {
 			}
 			for _, i := range tt.close {
 				e := progressEvent(referral.EventClosed, spec, "job-started")
-				if err := f.progress.Close(ctx, rs[i], e); err != nil {
+				if err := f.progress.Close(ctx, rs[i], decided(rs[i], e, referral.StatusClosed)); err != nil {
 					t.Fatalf("Close %d: %v", i, err)
 				}
 				item := f.stored(t, rs[i].ID)
@@ -317,12 +317,12 @@ func TestProgressCloseConditions(t *testing.T) {
 	}{
 		{name: "another specialist", edit: func(r *referral.Referral) { r.SpecialistID = "carol" }, wantErr: referral.ErrChanged},
 		{name: "already closed", wantErr: referral.ErrChanged, prepare: func(t *testing.T, f progressFixture, r referral.Referral) {
-			if err := f.progress.Close(context.Background(), r, progressEvent(referral.EventClosed, r.SpecialistID, "declined")); err != nil {
+			if err := f.progress.Close(context.Background(), r, decided(r, progressEvent(referral.EventClosed, r.SpecialistID, "declined"), referral.StatusClosed)); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{name: "contacted since it was read still closes", prepare: func(t *testing.T, f progressFixture, r referral.Referral) {
-			if err := f.progress.RecordContact(context.Background(), r, progressEvent(referral.EventContacted, r.SpecialistID, "")); err != nil {
+			if err := f.progress.RecordContact(context.Background(), r, decided(r, progressEvent(referral.EventContacted, r.SpecialistID, ""), referral.StatusContacted)); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -343,7 +343,7 @@ func TestProgressCloseConditions(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&read)
 			}
-			err := f.progress.Close(context.Background(), read, progressEvent(referral.EventClosed, read.SpecialistID, "other"))
+			err := f.progress.Close(context.Background(), read, decided(read, progressEvent(referral.EventClosed, read.SpecialistID, "other"), referral.StatusClosed))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Close err = %v, want %v", err, tt.wantErr)
 			}
@@ -382,7 +382,7 @@ func TestProgressConcurrentCloses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = f.progress.Close(context.Background(), r, progressEvent(referral.EventClosed, r.SpecialistID, "moved-away"))
+			errs[i] = f.progress.Close(context.Background(), r, decided(r, progressEvent(referral.EventClosed, r.SpecialistID, "moved-away"), referral.StatusClosed))
 		}()
 	}
 	wg.Wait()
@@ -464,4 +464,12 @@ func TestProgressThroughTheDomain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decided is what the transition function decided for r: the store test's stand-in for Apply, so
+// it can drive the store into states (stale reads, races) Apply would refuse.
+func decided(r referral.Referral, e referral.Event, to referral.Status) referral.Transition {
+	from := r.Status
+	r.Status = to
+	return referral.Transition{From: from, Referral: r, Event: e}
 }

@@ -112,8 +112,8 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 		}
 	}
 
-	cond := expression.Name("status").Equal(expression.Value(referral.StatusWaitlisted))
-	update := expression.Set(expression.Name("status"), expression.Value(referral.StatusAssigned)).
+	cond := expression.Name("status").Equal(expression.Value(t.From))
+	update := expression.Set(expression.Name("status"), expression.Value(r.Status)).
 		Set(expression.Name("specialistId"), expression.Value(r.SpecialistID)).
 		Set(expression.Name("contactBy"), expression.Value(r.ContactBy.String())).
 		Set(expression.Name("meetBy"), expression.Value(r.MeetBy.String())).

@@ -49,11 +49,11 @@ var ErrChanged = errors.New("referral changed since it was read")
 // Get returns a not-found *Error when there is no such referral.
 type ProgressStore interface {
 	Get(ctx context.Context, id string) (Referral, error)
-	RecordContact(ctx context.Context, r Referral, e Event) error
-	RecordMeeting(ctx context.Context, r Referral, e Event) error
+	RecordContact(ctx context.Context, r Referral, t Transition) error
+	RecordMeeting(ctx context.Context, r Referral, t Transition) error
 	// RecordAttempt appends e (a contact attempt) and changes nothing else.
-	RecordAttempt(ctx context.Context, r Referral, e Event) error
-	Close(ctx context.Context, r Referral, e Event) error
+	RecordAttempt(ctx context.Context, r Referral, t Transition) error
+	Close(ctx context.Context, r Referral, t Transition) error
 }
 
 // Drainer assigns an area's waitlisted referrals to freed capacity (SPEC §5).
@@ -135,17 +135,15 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 			// A repeated close is already recorded whatever reason it carries.
 			return Recorded{Referral: r, AlreadyRecorded: true}, nil
 		}
-		e := t.Event
 		switch req.Action {
 		case ActionContact:
-			err = p.Store.RecordContact(ctx, r, e)
+			err = p.Store.RecordContact(ctx, r, t)
 		case ActionMeeting:
-			err = p.Store.RecordMeeting(ctx, r, e)
+			err = p.Store.RecordMeeting(ctx, r, t)
 		case ActionAttempt:
-			err = p.Store.RecordAttempt(ctx, r, e)
+			err = p.Store.RecordAttempt(ctx, r, t)
 		case ActionClose:
-			e.Detail = req.Reason
-			err = p.Store.Close(ctx, r, e)
+			err = p.Store.Close(ctx, r, t)
 		}
 		if errors.Is(err, ErrChanged) {
 			lastErr = err

@@ -38,17 +38,17 @@ func (f *fakeProgressStore) do(method string, r Referral, e Event) error {
 	return f.write(method, r, e)
 }
 
-func (f *fakeProgressStore) RecordContact(_ context.Context, r Referral, e Event) error {
-	return f.do("contact", r, e)
+func (f *fakeProgressStore) RecordContact(_ context.Context, r Referral, t Transition) error {
+	return f.do("contact", r, t.Event)
 }
-func (f *fakeProgressStore) RecordMeeting(_ context.Context, r Referral, e Event) error {
-	return f.do("meeting", r, e)
+func (f *fakeProgressStore) RecordMeeting(_ context.Context, r Referral, t Transition) error {
+	return f.do("meeting", r, t.Event)
 }
-func (f *fakeProgressStore) RecordAttempt(_ context.Context, r Referral, e Event) error {
-	return f.do("attempt", r, e)
+func (f *fakeProgressStore) RecordAttempt(_ context.Context, r Referral, t Transition) error {
+	return f.do("attempt", r, t.Event)
 }
-func (f *fakeProgressStore) Close(_ context.Context, r Referral, e Event) error {
-	return f.do("close", r, e)
+func (f *fakeProgressStore) Close(_ context.Context, r Referral, t Transition) error {
+	return f.do("close", r, t.Event)
 }
 
 var _ ProgressStore = (*fakeProgressStore)(nil)

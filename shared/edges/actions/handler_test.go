@@ -72,20 +72,20 @@ func (m *memoryStore) write(method string, read referral.Referral, e referral.Ev
 	return nil
 }
 
-func (m *memoryStore) RecordContact(_ context.Context, r referral.Referral, e referral.Event) error {
-	return m.write("contact", r, e, referral.StatusContacted, r.Status)
+func (m *memoryStore) RecordContact(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("contact", r, t.Event, t.Referral.Status, r.Status)
 }
 
-func (m *memoryStore) RecordMeeting(_ context.Context, r referral.Referral, e referral.Event) error {
-	return m.write("meeting", r, e, referral.StatusEngaged, r.Status)
+func (m *memoryStore) RecordMeeting(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("meeting", r, t.Event, t.Referral.Status, r.Status)
 }
 
-func (m *memoryStore) RecordAttempt(_ context.Context, r referral.Referral, e referral.Event) error {
-	return m.write("attempt", r, e, referral.StatusAssigned, referral.StatusAssigned)
+func (m *memoryStore) RecordAttempt(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("attempt", r, t.Event, t.Referral.Status, referral.StatusAssigned)
 }
 
-func (m *memoryStore) Close(_ context.Context, r referral.Referral, e referral.Event) error {
-	return m.write("close", r, e, referral.StatusClosed, referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged)
+func (m *memoryStore) Close(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("close", r, t.Event, t.Referral.Status, referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged)
 }
 
 type fakeDrain struct {
