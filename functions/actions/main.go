@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
@@ -49,12 +48,16 @@ func run() error {
 
 	// The key is read once per execution environment (with a time limit); a rotation reaches new
 	// environments. The notifier signs with the same secret, read the same way.
-	signer, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	sm, err := secrets.NewClient(awsCfg)
+	if err != nil {
+		return err
+	}
+	signer, err := secrets.LinkSigner(ctx, sm, cfg.LinkSecretARN)
 	if err != nil {
 		return err
 	}
 
-	db := dynamodb.NewFromConfig(awsCfg)
+	db := dynamo.Bind(dynamodb.NewFromConfig(awsCfg))
 	waitlist := &referral.Waitlist{
 		Store:    dynamo.NewReferrals(db, cfg.Tables),
 		Calendar: calendar.Embedded(),
