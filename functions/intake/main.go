@@ -21,8 +21,8 @@ import (
 	"github.com/ipspc/referrals/shared/edges/intake"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
-	"github.com/ipspc/referrals/shared/lib/prefetch"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
+	"github.com/ipspc/referrals/shared/lib/startup"
 )
 
 func main() {
@@ -74,14 +74,13 @@ func run() error {
 		AreaNames: areaNames,
 	}
 	// The link secret (the form's hidden token) and the patient-key secret are read once per
-	// execution environment, at the same time and in the background while the runtime starts, so
-	// the cold start does not wait for them; the first request does (docs/decisions.md). Their
-	// users are set here before Ready reports success. A failed read answers that request 503
-	// and is tried again by the next one.
-	h.Ready = prefetch.Start(func(ctx context.Context) error {
+	// execution environment, both at once, when the first request that needs them arrives, not
+	// during the cold start (docs/decisions.md). Their users are set here before Ready reports
+	// success. A failed read answers that request 503 and is tried again by the next one.
+	h.Ready = startup.Deferred(func(ctx context.Context) error {
 		var formTokens *signedlink.Signer
 		var keys *referral.Keyer
-		err := prefetch.All(ctx, func(ctx context.Context) (err error) {
+		err := startup.All(ctx, func(ctx context.Context) (err error) {
 			formTokens, err = secrets.LinkSigner(ctx, sm, cfg.LinkSecretARN)
 			return err
 		}, func(ctx context.Context) error {

@@ -68,9 +68,9 @@ type Handler struct {
 		Get(ctx context.Context) (map[string]string, error)
 	}
 	// Ready, when set, is waited for before the routes that need the secrets (the form and
-	// POST /referrals): main reads them in the background while the runtime starts and sets
-	// FormTokens and the intake's keys before Ready's Wait returns nil. An error answers 503
-	// with Retry-After, and the next request tries again (shared/lib/prefetch).
+	// POST /referrals): main reads them outside the cold start and sets FormTokens and the
+	// intake's keys before Ready's Wait returns nil. An error answers 503 with Retry-After, and
+	// the next request tries again (shared/lib/startup).
 	Ready interface {
 		Wait(ctx context.Context) error
 	}

@@ -1,18 +1,19 @@
-package prefetch
+package startup
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// TestTask: a failed attempt fails the Wait that waited for it, the next Wait tries again, and
-// after a success no Wait fetches again. Values stored by fetch are visible after Wait (run with
-// -race).
-func TestTask(t *testing.T) {
+// TestRead: a failed attempt fails the Wait that waited for it, the next Wait tries again, and
+// after a success no Wait fetches again; a Deferred read fetches nothing before its first Wait.
+// Values stored by fetch are visible after Wait (run with -race).
+func TestRead(t *testing.T) {
 	tests := []struct {
 		name      string
 		outcomes  []error // of successive attempts
@@ -24,30 +25,38 @@ func TestTask(t *testing.T) {
 		{"fails twice", []error{errors.New("a"), errors.New("b"), nil}, []bool{false, false, true}, 3},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int32
-			var value string // written by fetch, read after Wait
-			task := Start(func(context.Context) error {
-				n := calls.Add(1)
-				if err := tt.outcomes[n-1]; err != nil {
-					return err
+		for _, background := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/background=%v", tt.name, background), func(t *testing.T) {
+				var calls atomic.Int32
+				var value string // written by fetch, read after Wait
+				fetch := func(context.Context) error {
+					n := calls.Add(1)
+					if err := tt.outcomes[n-1]; err != nil {
+						return err
+					}
+					value = "secret"
+					return nil
 				}
-				value = "secret"
-				return nil
+				task := Deferred(fetch)
+				if background {
+					task = Background(fetch)
+				} else if n := calls.Load(); n != 0 {
+					t.Fatalf("a deferred read fetched %d times before its first Wait", n)
+				}
+				for i, want := range tt.wantWaits {
+					err := task.Wait(context.Background())
+					if (err == nil) != want {
+						t.Fatalf("Wait %d: err = %v, want success %v", i, err, want)
+					}
+					if err == nil && value != "secret" {
+						t.Fatalf("Wait %d succeeded before fetch stored its value", i)
+					}
+				}
+				if got := calls.Load(); got != tt.wantCalls {
+					t.Errorf("fetch ran %d times, want %d", got, tt.wantCalls)
+				}
 			})
-			for i, want := range tt.wantWaits {
-				err := task.Wait(context.Background())
-				if (err == nil) != want {
-					t.Fatalf("Wait %d: err = %v, want success %v", i, err, want)
-				}
-				if err == nil && value != "secret" {
-					t.Fatalf("Wait %d succeeded before fetch stored its value", i)
-				}
-			}
-			if got := calls.Load(); got != tt.wantCalls {
-				t.Errorf("fetch ran %d times, want %d", got, tt.wantCalls)
-			}
-		})
+		}
 	}
 }
 
@@ -55,7 +64,7 @@ func TestTask(t *testing.T) {
 // fail the attempt, which the next Wait still gets.
 func TestWaitHonoursItsContext(t *testing.T) {
 	release := make(chan struct{})
-	task := Start(func(ctx context.Context) error {
+	task := Background(func(ctx context.Context) error {
 		<-release
 		return ctx.Err()
 	})

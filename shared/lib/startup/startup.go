@@ -1,7 +1,8 @@
-// Package prefetch runs a function's start-up reads (its secrets) in the background while the
-// Lambda runtime starts, so they overlap the runtime's first /next instead of lengthening the
-// cold start; the first request that needs them waits for them.
-package prefetch
+// Package startup holds a function's start-up reads (its secrets) out of the cold start: they
+// are made when the first request that needs them arrives (Deferred) or in the background from
+// start-up (Background), and that request waits for them. A failure costs one request (503),
+// never the execution environment.
+package startup
 
 import (
 	"context"
@@ -9,10 +10,10 @@ import (
 	"sync"
 )
 
-// Task is a start-up read that succeeds once. An attempt that fails is not retried by itself:
+// Read is a start-up read that succeeds once. An attempt that fails is not retried by itself:
 // the request waiting for it gets its error (and answers 503), and the next Wait starts a new
 // attempt, so a transient failure costs one request, never the execution environment.
-type Task struct {
+type Read struct {
 	fetch func(context.Context) error
 
 	mu       sync.Mutex
@@ -25,11 +26,16 @@ type attempt struct {
 	err      error
 }
 
-// Start begins the first attempt of fetch now, in a goroutine. fetch gets a context without a
-// deadline (it sets its own time limits) and may store what it read where the code behind Wait
-// reads it: a nil Wait happens after a successful fetch.
-func Start(fetch func(context.Context) error) *Task {
-	t := &Task{fetch: fetch}
+// Deferred returns a read whose first attempt begins at the first Wait. fetch gets a context
+// without a deadline (it sets its own time limits) and may store what it read where the code
+// behind Wait reads it: a nil Wait happens after a successful fetch.
+func Deferred(fetch func(context.Context) error) *Read {
+	return &Read{fetch: fetch}
+}
+
+// Background is Deferred with the first attempt begun now, in a goroutine.
+func Background(fetch func(context.Context) error) *Read {
+	t := Deferred(fetch)
 	t.mu.Lock()
 	t.begin()
 	t.mu.Unlock()
@@ -37,7 +43,7 @@ func Start(fetch func(context.Context) error) *Task {
 }
 
 // begin starts an attempt; t.mu is held.
-func (t *Task) begin() *attempt {
+func (t *Read) begin() *attempt {
 	a := &attempt{finished: make(chan struct{})}
 	t.inflight = a
 	go func() {
@@ -55,7 +61,7 @@ func (t *Task) begin() *attempt {
 
 // Wait returns nil once an attempt has succeeded. Otherwise it waits for the attempt in flight,
 // or starts one, and returns that attempt's error, or ctx's if ctx ends first.
-func (t *Task) Wait(ctx context.Context) error {
+func (t *Read) Wait(ctx context.Context) error {
 	t.mu.Lock()
 	if t.done {
 		t.mu.Unlock()
