@@ -254,7 +254,7 @@ func measureSweep(t *testing.T, root string, tmpl referralTemplate) sweepResult 
 		m := newMeter(names)
 		mdb := &meteredDB{db: db, m: m, mode: ddb.ReturnConsumedCapacityIndexes}
 		sweep := &notify.Sweep{
-			Due: dynamo.NewDue(mdb, tables["ReferralsTable"]),
+			Due: dynamo.NewDue(mdb, dynamo.Tables{Referrals: tables["ReferralsTable"], Directory: tmpl.Directory}),
 			Notifier: &notify.Notifier{
 				Store: dynamo.NewNotifications(mdb, tables["ReferralsTable"]), People: dynamo.NewDirectory(mdb, tmpl.Directory),
 				Mailer: discardMailer{}, Links: stubLinks{}, BaseURL: "https://example.org", LinkTTL: 28 * 24 * time.Hour,
