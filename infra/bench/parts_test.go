@@ -7,16 +7,17 @@ import (
 	"testing"
 )
 
-// benchRoot is the repository root for one part of the benchmark run on its own, under the
-// emulators like TestBench: `go run ./infra/cmd/local -emulators-only -- env IPSPC_BENCH=1 go test
-// -run '^TestBenchCapacity$' -v ./infra/bench`. The parts write no docs/benchmarks.md.
+// benchRoot is the repository root for a benchmark run under the emulators: all of it with `make
+// bench` (TestBench), or one part alone (which writes no docs/benchmarks.md), e.g. `go run
+// ./infra/cmd/local -emulators-only -- env IPSPC_BENCH=1 go test -run '^TestBenchCapacity$' -v
+// ./infra/bench`.
 func benchRoot(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("IPSPC_BENCH") != "1" {
-		t.Skip("benchmarks run with IPSPC_BENCH=1, not in make test")
+		t.Skip("benchmarks run with `make bench` (IPSPC_BENCH=1), not in make test")
 	}
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run under infra/cmd/local -emulators-only")
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run `make bench`, which starts DynamoDB Local")
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
