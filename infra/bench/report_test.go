@@ -88,6 +88,7 @@ func (r results) figures() []figure {
 				units(c.Notify.Write), units(c.Notify.Read), breakdown(c.Notify.ByWrite), breakdown(c.Notify.ByRead))},
 	)
 
+	out = append(out, r.Actions.figure())
 	out = append(out, r.Sweep.figures()...)
 
 	cold := r.Cold
@@ -357,6 +358,11 @@ func (r results) markdown(figures []figure) string {
 	fmt.Fprintf(&b, "- **Capacity**: the stores in-process over a client that sets `ReturnConsumedCapacity` on every call (TOTAL, then "+
 		"INDEXES), %d referrals each, averaged. Notifications: `notify.Notifier` with a mailer that discards, for each referral "+
 		"the acknowledgement and assignment, plus one more pass (the confirms' MODIFY stream record).\n", capacityReferrals)
+	fmt.Fprintf(&b, "- **Specialist actions**: %d referrals recorded by the intake's store, each taken through contact, "+
+		"first meeting and close as ActionsFunction does (`referral.Progress.View` for the page, then `Record` for the "+
+		"button, over `dynamo.Progress` and the waitlist drain) on the metered client (INDEXES), averaged; writes at AWS "+
+		"rates from each item's size before and after the action (the larger; 2 units per KB in a transaction) and the "+
+		"index entries whose keys changed (delete and put).\n", actionsReferrals)
 	fmt.Fprintf(&b, "- **Sweep**: %s and %s copies of a stored referral written with parallel BatchWriteItem (%s took %s), "+
 		"%d of them due for contact by the sweep's horizon and the rest 30 days or more later; one `notify.Sweep` run each, at %s.\n",
 		thousands(sweepSmall), thousands(sweepLarge), thousands(sweepLarge), r.Sweep.SeedLarge.Round(time.Second), sweepDue, sweepNowRFC)
