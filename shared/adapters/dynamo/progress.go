@@ -16,6 +16,7 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 // ProgressAPI is the part of the DynamoDB client the progress store uses.
@@ -92,6 +93,48 @@ func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, t ref
 // RecordAttempt appends t's event (a contact attempt) to r, on condition that it is still as read.
 func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, t referral.Transition) error {
 	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(t.Event))
+}
+
+// RecordEmployerContact stores t, an employer contact on r as read: its event, on condition that r
+// is still as read, history included.
+func (p *Progress) RecordEmployerContact(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	return p.update(ctx, "record employer contact on", r, historyAsRead(r), appendEvent(t.Event))
+}
+
+// RecordJobStart stores t, a job start on r as read: its status (in-work) and event, on condition
+// that r is still as read, history included. The caseload is unchanged: in-work holds its unit.
+// The first job start schedules its outcome check (t.OutcomeCheckDue).
+func (p *Progress) RecordJobStart(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	update := appendEvent(t.Event).Set(expression.Name("status"), expression.Value(t.Referral.Status))
+	if t.OutcomeCheckDue != (calendar.Date{}) {
+		update = outcomeCheckDue(update, t.OutcomeCheckDue)
+	}
+	return p.update(ctx, "record job start on", r, historyAsRead(r), update)
+}
+
+// outcomeCheckDue puts the referral in the Due index for its outcome check on day.
+func outcomeCheckDue(u expression.UpdateBuilder, day calendar.Date) expression.UpdateBuilder {
+	return u.Set(expression.Name("dueShard"), expression.Value(dueShard)).
+		Set(expression.Name("dueAt"), expression.Value(day.String())).
+		Set(expression.Name("dueKind"), expression.Value(dueOutcomeCheck))
+}
+
+// RecordOutcome stores t, a job outcome on r as read: its event, on condition that r is still as
+// read, history included. The outcome check is then done, so a due outcome check goes (any other
+// kind of deadline stays: the first write is conditioned on the kind, the second keeps it).
+func (p *Progress) RecordOutcome(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	update := appendEvent(t.Event)
+	if !t.OutcomeCheckDone {
+		return p.update(ctx, "record outcome on", r, historyAsRead(r), update)
+	}
+	checkOnly := expression.AttributeNotExists(expression.Name("dueKind")).
+		Or(expression.Name("dueKind").Equal(expression.Value(dueOutcomeCheck)))
+	err := p.update(ctx, "record outcome on", r, historyAsRead(r).And(checkOnly), withoutDue(update))
+	if errors.Is(err, referral.ErrChanged) {
+		// Either r changed (the second write fails too) or another deadline is due (it stays).
+		return p.update(ctx, "record outcome on", r, historyAsRead(r), update)
+	}
+	return err
 }
 
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
@@ -337,6 +380,12 @@ func stillAsRead(r referral.Referral) expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(attrPK)).
 		And(expression.Name("status").Equal(expression.Value(r.Status))).
 		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
+}
+
+// historyAsRead is stillAsRead with r's history unchanged too: events that keep the status (an
+// employer contact, a second job, an outcome) are then decided on the history they were read with.
+func historyAsRead(r referral.Referral) expression.ConditionBuilder {
+	return stillAsRead(r).And(expression.Name("events").Size().Equal(expression.Value(len(r.Events))))
 }
 
 // appendEvent starts an update that appends e to the referral's audit history.

@@ -95,6 +95,9 @@ type referralItem struct {
 const (
 	dueContact = "contact"
 	dueMeeting = "meeting"
+	// dueOutcomeCheck is the 16-week check of the first job's outcome (SPEC §9), set by a job
+	// start and removed by an outcome; the outcome-check sweep reads it.
+	dueOutcomeCheck = "outcome-check"
 )
 
 // dueShard is the one partition of the Due index. Only referrals with a deadline still to meet

@@ -84,6 +84,18 @@ func (m *memoryStore) RecordAttempt(_ context.Context, r referral.Referral, t re
 	return m.write("attempt", r, t.Event, t.Referral.Status, referral.StatusAssigned)
 }
 
+func (m *memoryStore) RecordEmployerContact(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("employer-contact", r, t.Event, t.Referral.Status, r.Status)
+}
+
+func (m *memoryStore) RecordJobStart(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("job-start", r, t.Event, t.Referral.Status, r.Status)
+}
+
+func (m *memoryStore) RecordOutcome(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("outcome", r, t.Event, t.Referral.Status, r.Status)
+}
+
 func (m *memoryStore) Close(_ context.Context, r referral.Referral, t referral.Transition) error {
 	return m.write("close", r, t.Event, t.Referral.Status, referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged)
 }
