@@ -123,16 +123,16 @@ func outcomeCheckDue(u expression.UpdateBuilder, day calendar.Date) expression.U
 // read, history included. The outcome check is then done, so a due outcome check goes (any other
 // kind of deadline stays: the first write is conditioned on the kind, the second keeps it).
 func (p *Progress) RecordOutcome(ctx context.Context, r referral.Referral, t referral.Transition) error {
-	update := appendEvent(t.Event)
+	// Each write builds its own update: an UpdateBuilder shares its operations with its copies.
 	if !t.OutcomeCheckDone {
-		return p.update(ctx, "record outcome on", r, historyAsRead(r), update)
+		return p.update(ctx, "record outcome on", r, historyAsRead(r), appendEvent(t.Event))
 	}
 	checkOnly := expression.AttributeNotExists(expression.Name("dueKind")).
 		Or(expression.Name("dueKind").Equal(expression.Value(dueOutcomeCheck)))
-	err := p.update(ctx, "record outcome on", r, historyAsRead(r).And(checkOnly), withoutDue(update))
+	err := p.update(ctx, "record outcome on", r, historyAsRead(r).And(checkOnly), withoutDue(appendEvent(t.Event)))
 	if errors.Is(err, referral.ErrChanged) {
-		// Either r changed (the second write fails too) or another deadline is due (it stays).
-		return p.update(ctx, "record outcome on", r, historyAsRead(r), update)
+		// Either r changed (this write fails too) or another kind of deadline is due (it stays).
+		return p.update(ctx, "record outcome on", r, historyAsRead(r), appendEvent(t.Event))
 	}
 	return err
 }
