@@ -346,6 +346,8 @@ func closeReasonLabel(reason string) string {
 		return "Moved out of the area"
 	case "job-started":
 		return "Started a job"
+	case "support-complete":
+		return "Support is complete"
 	case "other":
 		return "Another reason"
 	case "":
