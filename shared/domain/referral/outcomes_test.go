@@ -102,3 +102,28 @@ func TestApplyOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// Jobs reads the job-started details Apply writes (the returns' format) and pairs each outcome
+// with the job started last before it.
+func TestJobs(t *testing.T) {
+	r := outcomesReferral(StatusInWork,
+		Event{Type: EventJobStarted, Detail: JobDetail("2026-03-03", 12, "yes")},
+		Event{Type: EventOutcome, Detail: "not-sustained"},
+		Event{Type: EventJobStarted, Detail: "start=2026-03-04;hours=x;self-employed=no"}, // unreadable: left out
+		Event{Type: EventJobStarted, Detail: JobDetail("2026-03-09", 37, "no")},
+	)
+	got := r.Jobs()
+	want := []Job{
+		{Start: calendar.Date{Year: 2026, Month: 3, Day: 3}, HoursPerWeek: 12, SelfEmployed: true, Outcome: "not-sustained"},
+		{Start: calendar.Date{Year: 2026, Month: 3, Day: 9}, HoursPerWeek: 37},
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("Jobs = %+v, want %+v", got, want)
+	}
+	if r.OutcomeRecorded() {
+		t.Error("the latest job has no outcome yet")
+	}
+	if JobDetail("2026-03-09", 37, "no") != "start=2026-03-09;hours=37;self-employed=no" {
+		t.Errorf("JobDetail = %q", JobDetail("2026-03-09", 37, "no"))
+	}
+}
