@@ -444,12 +444,15 @@ func pastDate(r Referral, field, value string, now time.Time, what string) error
 	d, err := calendar.ParseDate(value)
 	received := calendar.DateOf(r.ReceivedAt)
 	switch {
+	case value == "":
+		return fieldError(field, "Enter "+what)
 	case err != nil:
 		return fieldError(field, "Enter "+what+" as a real date, for example "+exampleDate(now))
 	case d.After(calendar.DateOf(now)):
 		return fieldError(field, capitalise(what)+" must be today or in the past")
 	case !r.ReceivedAt.IsZero() && d.Before(received):
-		return fieldError(field, capitalise(what)+" must be on or after "+fmt.Sprintf("%d %s %d", received.Day, received.Month, received.Year)+", when the referral was received")
+		return fieldError(field, fmt.Sprintf("%s must be on or after %d %s %d, when the referral was received",
+			capitalise(what), received.Day, received.Month, received.Year))
 	}
 	return nil
 }
