@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -61,21 +60,6 @@ func (s OutcomesStore) Due(t *testing.T, id string) string {
 func (s OutcomesStore) Caseload(t *testing.T, specialist string) int {
 	t.Helper()
 	return s.f.caseloads(t, "south-yorkshire")[specialist]
-}
-
-// SetDueKind overwrites the item's dueKind, as another kind of deadline would.
-func (s OutcomesStore) SetDueKind(t *testing.T, id, kind string) {
-	t.Helper()
-	update, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("dueKind"), expression.Value(kind))).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.f.client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName: &s.f.tables.Referrals, Key: itemKey(referralPK(id), referralSK),
-		UpdateExpression: update.Update(), ExpressionAttributeNames: update.Names(), ExpressionAttributeValues: update.Values(),
-	}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // The outcome writes are conditioned on the history as read: a write decided on a stale read (a
@@ -142,5 +126,30 @@ func TestOutcomeWritesConditionOnHistory(t *testing.T) {
 				t.Errorf("stale write changed the item: %d events (was %d), dueKind %q (was %q)", len(after.Events), len(before.Events), after.DueKind, before.DueKind)
 			}
 		})
+	}
+}
+
+// dueOf's in-work case: the first job's outcome check until an outcome is recorded, then none.
+func TestDueOfOutcomeCheck(t *testing.T) {
+	t.Parallel()
+	job := func(start string) referral.Event {
+		return referral.Event{Type: referral.EventJobStarted, Detail: referral.JobDetail(start, 20, "no")}
+	}
+	outcome := referral.Event{Type: referral.EventOutcome, Detail: "sustained"}
+	tests := []struct {
+		name   string
+		events []referral.Event
+		want   dueEntry
+	}{
+		{"first job", []referral.Event{job("2026-12-01")}, dueEntry{"norfolk", "2027-03-23", dueOutcomeCheck}},
+		{"a second job keeps the first's date", []referral.Event{job("2026-12-01"), job("2027-01-04")}, dueEntry{"norfolk", "2027-03-23", dueOutcomeCheck}},
+		{"outcome recorded", []referral.Event{job("2026-12-01"), outcome}, dueEntry{"norfolk", noDeadline, ""}},
+		{"a job after the outcome", []referral.Event{job("2026-12-01"), outcome, job("2027-01-04")}, dueEntry{"norfolk", noDeadline, ""}},
+	}
+	for _, tt := range tests {
+		r := referral.Referral{Area: "norfolk", Status: referral.StatusInWork, Events: tt.events}
+		if got := dueOf(r); got != tt.want {
+			t.Errorf("%s: dueOf = %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -76,6 +76,9 @@ func TestOutcomeActions(t *testing.T) {
 	const (
 		firstJob  = "startDate=2026-12-01&hoursPerWeek=20&selfEmployed=no"
 		firstJobD = "start=2026-12-01;hours=20;self-employed=no"
+		// The Due entry (area/dueAt/dueKind): every open assigned referral has one in its area.
+		checkDue   = "south-yorkshire/2027-03-23/outcome-check" // the first job + 16 weeks
+		noDeadline = "south-yorkshire/9999-12-31/"
 	)
 	type step struct{ action, form string }
 	meeting := step{"meeting", ""}
@@ -94,15 +97,15 @@ func TestOutcomeActions(t *testing.T) {
 		// else the item after it:
 		wantRefStatus referral.Status
 		wantEvent     string // type:detail of the last event
-		wantDue       string // dueShard/dueAt/dueKind, "" for none
+		wantDue       string // dueShard/dueAt/dueKind
 	}{
 		{name: "employer contact from the date input", before: []step{meeting}, action: "employer-contact",
 			form: "date-day=1&date-month=12&date-year=2026", wantStatus: 200, wantBody: []string{"Employer contact recorded", "Tuesday 1 December 2026"},
-			wantRefStatus: referral.StatusEngaged, wantEvent: "employer-contact:2026-12-01"},
+			wantRefStatus: referral.StatusEngaged, wantEvent: "employer-contact:2026-12-01", wantDue: noDeadline},
 		{name: "employer contact as one date field", before: []step{meeting}, action: "employer-contact", form: "date=2026-11-23",
-			wantStatus: 200, wantRefStatus: referral.StatusEngaged, wantEvent: "employer-contact:2026-11-23"},
+			wantStatus: 200, wantRefStatus: referral.StatusEngaged, wantEvent: "employer-contact:2026-11-23", wantDue: noDeadline},
 		{name: "employer contact without a date is today in London", before: []step{meeting}, action: "employer-contact",
-			wantStatus: 200, wantRefStatus: referral.StatusEngaged, wantEvent: "employer-contact:2026-12-10"},
+			wantStatus: 200, wantRefStatus: referral.StatusEngaged, wantEvent: "employer-contact:2026-12-10", wantDue: noDeadline},
 		{name: "employer contact again on the same date", before: []step{meeting, {"employer-contact", "date=2026-12-02"}}, action: "employer-contact",
 			form: "date-day=2&date-month=12&date-year=2026", wantStatus: 200, wantBody: []string{"Employer contact already recorded", "Nothing has been changed"}, unchanged: true},
 		{name: "employer contact tomorrow", before: []step{meeting}, action: "employer-contact", form: "date-day=11&date-month=12&date-year=2026",
@@ -117,10 +120,10 @@ func TestOutcomeActions(t *testing.T) {
 		{name: "first job start: in work, outcome check in 16 weeks", before: []step{meeting}, action: "job-start",
 			form:       "startDate-day=1&startDate-month=12&startDate-year=2026&hoursPerWeek=20&selfEmployed=no",
 			wantStatus: 200, wantBody: []string{"Job start recorded", "20 hours a week"},
-			wantRefStatus: referral.StatusInWork, wantEvent: "job-started:" + firstJobD, wantDue: "DUE/2027-03-23/outcome-check"},
+			wantRefStatus: referral.StatusInWork, wantEvent: "job-started:" + firstJobD, wantDue: checkDue},
 		{name: "second job start is a new job and keeps the first job's check", before: []step{meeting, job}, action: "job-start",
 			form: "startDate=2026-12-08&hoursPerWeek=8&selfEmployed=yes", wantStatus: 200,
-			wantRefStatus: referral.StatusInWork, wantEvent: "job-started:start=2026-12-08;hours=8;self-employed=yes", wantDue: "DUE/2027-03-23/outcome-check"},
+			wantRefStatus: referral.StatusInWork, wantEvent: "job-started:start=2026-12-08;hours=8;self-employed=yes", wantDue: checkDue},
 		{name: "the same job again", before: []step{meeting, job}, action: "job-start", form: firstJob,
 			wantStatus: 200, wantBody: []string{"Job start already recorded"}, unchanged: true},
 		{name: "job start 0 hours", before: []step{meeting}, action: "job-start", form: "startDate=2026-12-01&hoursPerWeek=0&selfEmployed=no",
@@ -139,9 +142,12 @@ func TestOutcomeActions(t *testing.T) {
 			wantStatus: 409, wantBody: []string{"No job start has been recorded", "Record the job start first", "support has started"}, unchanged: true},
 		{name: "outcome ends the outcome check", before: []step{meeting, job}, action: "outcome", form: "sustained=yes",
 			wantStatus: 200, wantBody: []string{"Job outcome recorded", "sustained"},
-			wantRefStatus: referral.StatusInWork, wantEvent: "outcome:sustained"},
+			wantRefStatus: referral.StatusInWork, wantEvent: "outcome:sustained", wantDue: noDeadline},
 		{name: "outcome not sustained", before: []step{meeting, job}, action: "outcome", form: "sustained=no",
-			wantStatus: 200, wantRefStatus: referral.StatusInWork, wantEvent: "outcome:not-sustained"},
+			wantStatus: 200, wantRefStatus: referral.StatusInWork, wantEvent: "outcome:not-sustained", wantDue: noDeadline},
+		{name: "a job after the outcome schedules no check", before: []step{meeting, job, {"outcome", "sustained=no"}}, action: "job-start",
+			form: "startDate=2026-12-09&hoursPerWeek=30&selfEmployed=no", wantStatus: 200,
+			wantRefStatus: referral.StatusInWork, wantEvent: "job-started:start=2026-12-09;hours=30;self-employed=no", wantDue: noDeadline},
 		{name: "outcome again", before: []step{meeting, job, {"outcome", "sustained=no"}}, action: "outcome", form: "sustained=yes",
 			wantStatus: 200, wantBody: []string{"Job outcome already recorded"}, unchanged: true},
 		{name: "outcome without an answer", before: []step{meeting, job}, action: "outcome",
@@ -203,29 +209,6 @@ func TestOutcomeActions(t *testing.T) {
 				t.Errorf("caseload %d, want %d (in work keeps its unit)", got, caseload)
 			}
 		})
-	}
-}
-
-// An outcome removes only an outcome check: any other deadline on the item stays.
-func TestRecordOutcomeKeepsAnotherDeadline(t *testing.T) {
-	t.Parallel()
-	f := newOutcomesFixture(t)
-	r := f.Record(t, "9434765919")
-	for _, s := range []string{"meeting", "job-start"} {
-		if res := f.post(t, r, r.SpecialistID, s, "startDate=2026-12-01&hoursPerWeek=20&selfEmployed=no", outcomesNow.Add(time.Hour)); res.StatusCode != 200 {
-			t.Fatalf("%s = %d", s, res.StatusCode)
-		}
-	}
-	f.SetDueKind(t, r.ID, "something-else")
-	if res := f.post(t, r, r.SpecialistID, "outcome", "sustained=yes", outcomesNow.Add(time.Hour)); res.StatusCode != 200 {
-		t.Fatalf("outcome = %d\n%s", res.StatusCode, res.Body)
-	}
-	it, err := f.Progress.Get(context.Background(), r.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last, due := it.Events[len(it.Events)-1], f.Due(t, r.ID); last.Type != referral.EventOutcome || due != "DUE/2027-03-23/something-else" {
-		t.Errorf("last event %+v, due %s; want the outcome and the other deadline kept", last, due)
 	}
 }
 

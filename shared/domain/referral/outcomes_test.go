@@ -35,7 +35,7 @@ func TestApplyOutcomes(t *testing.T) {
 		{name: "employer contact", r: outcomesReferral(StatusEngaged), edit: func(c *Command) { c.Kind = KindEmployerContact },
 			wantStatus: StatusEngaged, wantDetail: "2026-03-09"},
 		{name: "employer contact defaults to today in London", r: outcomesReferral(StatusInWork, job),
-			edit: func(c *Command) { c.Kind, c.Date = KindEmployerContact, "" }, wantStatus: StatusInWork, wantDetail: "2026-03-10"},
+			edit: func(c *Command) { c.Kind, c.Date = KindEmployerContact, "" }, wantStatus: StatusInWork, wantDetail: "2026-03-10", wantDue: "2026-06-29"},
 		{name: "employer contact on the day received", r: outcomesReferral(StatusEngaged),
 			edit: func(c *Command) { c.Kind, c.Date = KindEmployerContact, "2026-03-02" }, wantStatus: StatusEngaged, wantDetail: "2026-03-02"},
 		{name: "employer contact the day before received", r: outcomesReferral(StatusEngaged),
@@ -51,13 +51,13 @@ func TestApplyOutcomes(t *testing.T) {
 
 		{name: "first job start schedules the outcome check 16 weeks on", r: outcomesReferral(StatusEngaged),
 			edit: func(c *Command) { c.Kind = KindJobStart }, wantStatus: StatusInWork, wantDetail: job.Detail, wantDue: "2026-06-29"},
-		{name: "second job start is a new job", r: outcomesReferral(StatusInWork, job),
+		{name: "second job start is a new job, the first job's check stays", r: outcomesReferral(StatusInWork, job),
 			edit: func(c *Command) {
 				c.Kind, c.StartDate, c.HoursPerWeek, c.SelfEmployed = KindJobStart, "2026-03-10", 30, "yes"
 			},
-			wantStatus: StatusInWork, wantDetail: "start=2026-03-10;hours=30;self-employed=yes"},
+			wantStatus: StatusInWork, wantDetail: "start=2026-03-10;hours=30;self-employed=yes", wantDue: "2026-06-29"},
 		{name: "the same job again", r: outcomesReferral(StatusInWork, job),
-			edit: func(c *Command) { c.Kind = KindJobStart }, wantAlready: true, wantStatus: StatusInWork},
+			edit: func(c *Command) { c.Kind = KindJobStart }, wantAlready: true, wantStatus: StatusInWork, wantDue: "2026-06-29"},
 		{name: "job start 0 hours", r: outcomesReferral(StatusEngaged),
 			edit: func(c *Command) { c.Kind, c.HoursPerWeek = KindJobStart, 0 }, wantCode: CodeInvalid, wantField: HoursPerWeekField},
 		{name: "job start before received", r: outcomesReferral(StatusEngaged),
@@ -68,13 +68,13 @@ func TestApplyOutcomes(t *testing.T) {
 			edit: func(c *Command) { c.Kind, c.SelfEmployed = KindJobStart, "" }, wantCode: CodeInvalid, wantField: SelfEmployedField},
 
 		{name: "outcome", r: outcomesReferral(StatusInWork, job), edit: func(c *Command) { c.Kind, c.Sustained = KindOutcome, "no" },
-			wantStatus: StatusInWork, wantDetail: "not-sustained", wantDone: true},
+			wantStatus: StatusInWork, wantDetail: "not-sustained"},
 		{name: "outcome before any job start", r: outcomesReferral(StatusEngaged), edit: func(c *Command) { c.Kind = KindOutcome },
 			wantCode: CodeConflict, wantText: "No job start has been recorded"},
 		{name: "outcome again for the same job", r: outcomesReferral(StatusInWork, job, Event{Type: EventOutcome, Detail: "sustained"}),
 			edit: func(c *Command) { c.Kind, c.Sustained = KindOutcome, "no" }, wantAlready: true, wantStatus: StatusInWork},
 		{name: "outcome of a second job", r: outcomesReferral(StatusInWork, job, Event{Type: EventOutcome, Detail: "sustained"}, job),
-			edit: func(c *Command) { c.Kind = KindOutcome }, wantStatus: StatusInWork, wantDetail: "sustained", wantDone: true},
+			edit: func(c *Command) { c.Kind = KindOutcome }, wantStatus: StatusInWork, wantDetail: "sustained"},
 		{name: "a job after an outcome schedules no check", r: outcomesReferral(StatusInWork, Event{Type: EventOutcome, Detail: "sustained"}),
 			edit: func(c *Command) { c.Kind = KindJobStart }, wantStatus: StatusInWork, wantDetail: job.Detail},
 	}
@@ -96,11 +96,8 @@ func TestApplyOutcomes(t *testing.T) {
 			if err != nil || tr.AlreadyRecorded != tt.wantAlready || tr.Referral.Status != tt.wantStatus || tr.Event.Detail != tt.wantDetail {
 				t.Fatalf("got %+v, %v; want status %s detail %q already %v", tr, err, tt.wantStatus, tt.wantDetail, tt.wantAlready)
 			}
-			if due := tr.OutcomeCheckDue; (due == calendar.Date{}) != (tt.wantDue == "") || (tt.wantDue != "" && due.String() != tt.wantDue) {
-				t.Errorf("outcome check due %v, want %q", due, tt.wantDue)
-			}
-			if tr.OutcomeCheckDone != tt.wantDone {
-				t.Errorf("outcome check done %v, want %v", tr.OutcomeCheckDone, tt.wantDone)
+			if due, ok := tr.Referral.OutcomeCheckDue(); ok != (tt.wantDue != "") || (ok && due.String() != tt.wantDue) {
+				t.Errorf("outcome check due %v (%v), want %q", due, ok, tt.wantDue)
 			}
 		})
 	}

@@ -70,8 +70,8 @@ type ProgressStore interface {
 	RecordAttempt(ctx context.Context, r Referral, t Transition) error
 	// RecordEmployerContact, RecordJobStart and RecordOutcome store t's event and status, on the
 	// further condition that r's history is as read (so a repeat racing the first is refused and
-	// re-read, then found already recorded). A job start with t.OutcomeCheckDue set schedules the
-	// outcome check; an outcome (t.OutcomeCheckDone) removes it.
+	// re-read, then found already recorded). The outcome check is due while
+	// t.Referral.OutcomeCheckDue says so.
 	RecordEmployerContact(ctx context.Context, r Referral, t Transition) error
 	RecordJobStart(ctx context.Context, r Referral, t Transition) error
 	RecordOutcome(ctx context.Context, r Referral, t Transition) error

@@ -109,10 +109,6 @@ type Transition struct {
 	// Erased is true when the event removed the patient's personal data (a withdraw as
 	// entered-in-error): Referral holds what is left, and the store keeps nothing more.
 	Erased bool
-	// OutcomeCheckDue is set on the first job start: the day its outcome check falls due.
-	OutcomeCheckDue calendar.Date
-	// OutcomeCheckDone is set when an outcome is recorded: no outcome check is due any more.
-	OutcomeCheckDone bool
 }
 
 // ErrNoRoom is the refusal of an assignment from the waitlist when no specialist has room.
@@ -260,12 +256,8 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		if err := jobStart(r, c, now); err != nil {
 			return Transition{}, err
 		}
+		// The first job's outcome is then due for a check (Referral.OutcomeCheckDue).
 		next.Status, e.Type, e.Detail = StatusInWork, EventJobStarted, detail
-		if _, had := r.FirstEvent(EventJobStarted); !had && !happened(EventOutcome) {
-			// The first job: its outcome is checked 16 weeks after it starts (SPEC §9).
-			start, _ := calendar.ParseDate(c.StartDate) // checked by jobStart
-			t.OutcomeCheckDue = start.AddDays(OutcomeCheckDays)
-		}
 	case KindOutcome:
 		// One outcome per job: an outcome after the latest job start already answers for it,
 		// whatever this one says (as a repeated close is recorded whatever its reason).
@@ -282,7 +274,6 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, fieldError(SustainedField, "Select whether the patient is still in the job")
 		}
 		e.Type, e.Detail = EventOutcome, map[string]string{"yes": "sustained", "no": "not-sustained"}[c.Sustained]
-		t.OutcomeCheckDone = true
 	case KindClose, KindWithdraw:
 		end := endings[c.Kind]
 		switch {
