@@ -43,7 +43,8 @@ type dueEntry struct {
 
 // dueOf is the one place that decides a referral's Due entry, from the referral as a write leaves
 // it: every open referral with a specialist is in its area's partition, at its next deadline
-// (contactBy until contact, then meetBy until a meeting) or at noDeadline; a waitlisted one is in the
+// (contactBy until contact, then meetBy until a meeting; in work, the first job's outcome check
+// until an outcome is recorded) or at noDeadline; a waitlisted one is in the
 // Waitlist index instead, and a closed or withdrawn one in neither.
 func dueOf(r referral.Referral) dueEntry {
 	switch r.Status {
