@@ -358,8 +358,8 @@ func (r results) markdown(figures []figure) string {
 	fmt.Fprintf(&b, "- **Capacity**: the stores in-process over a client that sets `ReturnConsumedCapacity` on every call (TOTAL, then "+
 		"INDEXES), %d referrals each, averaged. Notifications: `notify.Notifier` with a mailer that discards, for each referral "+
 		"the acknowledgement and assignment, plus one more pass (the confirms' MODIFY stream record).\n", capacityReferrals)
-	fmt.Fprintf(&b, "- **Specialist actions**: %d referrals recorded by the intake's store, each taken through contact, "+
-		"first meeting and close as ActionsFunction does (`referral.Progress.View` for the page, then `Record` for the "+
+	fmt.Fprintf(&b, "- **Specialist actions**: %d referrals recorded by the intake's store for each life (contact, first "+
+		"meeting, close; and contact, meeting, employer contact, job start, outcome, close), each action taken as ActionsFunction does (`referral.Progress.View` for the page, then `Record` for the "+
 		"button, over `dynamo.Progress` and the waitlist drain) on the metered client (INDEXES), averaged; writes at AWS "+
 		"rates from each item's size before and after the action (the larger; 2 units per KB in a transaction) and the "+
 		"index entries whose keys changed (delete and put).\n", actionsReferrals)
