@@ -39,6 +39,7 @@ type results struct {
 	Throughput throughputResult
 	Capacity   capacityResult
 	Actions    actionsResult
+	Revisit    revisitResult
 	Sweep      sweepResult
 	Took       time.Duration
 }
@@ -55,6 +56,7 @@ func TestBench(t *testing.T) {
 	r.Capacity, template = measureCapacity(t, root)
 	r.Actions = measureActions(t, root)
 	r.Sweep = measureSweep(t, root, template)
+	r.Revisit = measureRevisit(t, root, template)
 	r.Took = time.Since(start)
 
 	figures := r.figures()

@@ -90,6 +90,7 @@ func (r results) figures() []figure {
 
 	out = append(out, r.Actions.figure())
 	out = append(out, r.Sweep.figures()...)
+	out = append(out, r.Revisit.figure())
 
 	cold := r.Cold
 	hello, intake := median(cold.Hello), median(cold.Intake)
