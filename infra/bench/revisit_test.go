@@ -51,16 +51,7 @@ func measureRevisit(t *testing.T, root string, tmpl referralTemplate) revisitRes
 	m := newMeter(names)
 	mdb := &meteredDB{db: db, m: m, mode: ddb.ReturnConsumedCapacityIndexes}
 	run := func(at time.Time) notify.Summary {
-		sweep := &notify.Sweep{
-			Due: dynamo.NewDue(mdb, dynamo.Tables{Referrals: tables["ReferralsTable"], Directory: tmpl.Directory}),
-			Notifier: &notify.Notifier{
-				Store: dynamo.NewNotifications(mdb, tables["ReferralsTable"]), People: dynamo.NewDirectory(mdb, tmpl.Directory),
-				Mailer: discardMailer{}, Links: stubLinks{}, BaseURL: "https://example.org", LinkTTL: 28 * 24 * time.Hour,
-				Now: func() time.Time { return at }, Via: "schedule",
-			},
-			Calendar: calendar.Embedded(), Metrics: nopCounter{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			ResendAfter: 24 * time.Hour,
-		}
+		sweep := benchSweep(mdb, tables["ReferralsTable"], tmpl.Directory, at)
 		sum, err := sweep.Run(context.Background(), at)
 		if err != nil {
 			t.Fatalf("sweep at %s: %v", at, err)
@@ -87,4 +78,19 @@ func (r revisitResult) figure() figure {
 		Measured: fmt.Sprintf("%s RCU, %s WCU (by table: reads %s): its share of the Due index queries and the load of the "+
 			"referral and its notification records; the sweep does this every hour until the specialist acts",
 			units(r.PerDue.Read), units(r.PerDue.Write), breakdown(r.PerDue.ByRead))}
+}
+
+// benchSweep is the reminders sweep as RemindersFunction wires it, over client, with a mailer that
+// discards and the clock stopped at at; the directory table is the one whose specialists it emails.
+func benchSweep(client *meteredDB, referrals, directory string, at time.Time) *notify.Sweep {
+	return &notify.Sweep{
+		Due: dynamo.NewDue(client, dynamo.Tables{Referrals: referrals, Directory: directory}),
+		Notifier: &notify.Notifier{
+			Store: dynamo.NewNotifications(client, referrals), People: dynamo.NewDirectory(client, directory),
+			Mailer: discardMailer{}, Links: stubLinks{}, BaseURL: "https://example.org", LinkTTL: 28 * 24 * time.Hour,
+			Now: func() time.Time { return at }, Via: "schedule",
+		},
+		Calendar: calendar.Embedded(), Metrics: nopCounter{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		ResendAfter: 24 * time.Hour,
+	}
 }
