@@ -367,6 +367,9 @@ func (r results) markdown(figures []figure) string {
 	fmt.Fprintf(&b, "- **Sweep**: %s and %s copies of a stored referral written with parallel BatchWriteItem (%s took %s), "+
 		"%d of them due for contact by the sweep's horizon and the rest 30 days or more later; one `notify.Sweep` run each, at %s.\n",
 		thousands(sweepSmall), thousands(sweepLarge), thousands(sweepLarge), r.Sweep.SeedLarge.Round(time.Second), sweepDue, sweepNowRFC)
+	fmt.Fprintf(&b, "- **Sweep re-visit**: %s stored referrals, %d of them due; the sweep run once (it reminds them), then "+
+		"again half an hour later (nothing resent) on the metered client: the second run's units per due referral.\n",
+		thousands(sweepSmall), sweepDue)
 	fmt.Fprintf(&b, "- **Cold start**: a fresh local stack per sample, so each invocation is a new worker's first; Init Duration "+
 		"is exec of the bootstrap to its first Runtime API `/next`. The hello world (infra/bench/testdata/hello) is built and run "+
 		"the same way from its own template. Samples (ms): hello %s; intake %s.\n", durations(r.Cold.Hello), durations(r.Cold.Intake))
