@@ -152,7 +152,7 @@ func (r results) figures() []figure {
 				"used are linked, and Secrets Manager is one signed call (secrets.Client), not the SDK client. What is left over " +
 				"10 MB is mostly html/template's reflection: text/template calls reflect's MethodByName, so the linker keeps every " +
 				"exported method of every type the binary converts to an interface, about 1.6 to 1.8 MB per function (the intake " +
-				"builds to 9.5 MB, as measured here, with that call patched out), plus the SES v2 client's schema tables in the notifier and " +
+				"builds to 9.5 MB with that call patched out, measured in issue 14), plus the SES v2 client's schema tables in the notifier and " +
 				"reminders. What would close it: templates that do not reach MethodByName, or fewer interface-converted types in " +
 				"the SDK. The size guard (TestBootstrapSizeBudget, in make test) keeps each one within 10% of its committed budget, " +
 				"and TestSDKClientsBoundNotConverted fails if a client reaches an interface again."},

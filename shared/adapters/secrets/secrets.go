@@ -1,4 +1,5 @@
-// Package secrets reads the service's secrets from AWS Secrets Manager at start-up.
+// Package secrets reads the service's secrets from AWS Secrets Manager, once per execution
+// environment: at start-up, or at the first request that needs them (the intake).
 package secrets
 
 import (
