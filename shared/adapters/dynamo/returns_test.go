@@ -49,7 +49,7 @@ func TestHandWorkedExampleThroughTheStream(t *testing.T) {
 			stored.Events = r.Events[:k]
 			img := streamImage(t, stored)
 			rec := events.DynamoDBEventRecord{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{
-				Keys: map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute(referralPK(r.ID)), "sk": events.NewStringAttribute(referralSK)},
+				Keys:     map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute(referralPK(r.ID)), "sk": events.NewStringAttribute(referralSK)},
 				OldImage: old, NewImage: img, StreamViewType: "NEW_AND_OLD_IMAGES"}}
 			if old == nil {
 				rec.EventName = "INSERT"
