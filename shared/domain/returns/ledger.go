@@ -129,3 +129,33 @@ func Changes(old, new []Fact) (put, remove []Fact) {
 	}
 	return put, remove
 }
+
+// Resnapshot rewrites every area's snapshots from month from to the last settled month, rolling
+// forward from no levels before from: after the facts were rebuilt from the referrals
+// (`report -rebuild`), when the stored snapshots may have missed facts. It returns how many it wrote.
+func Resnapshot(ctx context.Context, l SnapshotWriter, areas []string, from string, now time.Time) (written int, err error) {
+	last := PreviousMonth(Month(now.Add(-Settle)))
+	for _, area := range areas {
+		var snap []Fact
+		for m := from; m <= last; m = nextMonth(m) {
+			fs, err := l.MonthFacts(ctx, area, m)
+			if err != nil {
+				return written, fmt.Errorf("returns of %s for %s: %w", area, m, err)
+			}
+			snap = Snapshot(append(snap, fs...), area, m)
+			if err := l.PutSnapshot(ctx, area, m, snap); err != nil {
+				return written, fmt.Errorf("snapshot of %s for %s: %w", area, m, err)
+			}
+			written++
+		}
+	}
+	return written, nil
+}
+
+func nextMonth(m string) string {
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return "9999-12" // ends a loop over months
+	}
+	return t.AddDate(0, 1, 0).Format("2006-01")
+}

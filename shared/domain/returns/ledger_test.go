@@ -153,3 +153,32 @@ func TestChangesWritesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("moved fact: put %v, remove %v", put, remove)
 	}
 }
+
+// Resnapshot replaces stale snapshots with what the facts give.
+func TestResnapshotReplacesStaleSnapshots(t *testing.T) {
+	facts := allFacts(loadExample(t))
+	l := newMemLedger(facts)
+	l.snapshots["north#2026-10"] = []Fact{{Area: "north", Month: "2026-10", Column: WaitlistLevel, Count: 99}}
+	n, err := Resnapshot(t.Context(), l, areas, "2026-08", time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	if err != nil || n != 8 {
+		t.Fatalf("Resnapshot wrote %d, %v; want 8 (two areas, four months)", n, err)
+	}
+	want := Snapshot(facts, "north", "2026-10")
+	if got := l.snapshots["north#2026-10"]; len(got) != len(want) || got[0] != want[0] {
+		t.Errorf("north October = %+v, want %+v", got, want)
+	}
+	rows, err := Read(t.Context(), l, areas, "2026-11", "2026-11")
+	full, _ := Rows(facts, areas, "2026-11", "2026-11")
+	if err != nil || csvOf(t, rows) != csvOf(t, full) {
+		t.Errorf("after Resnapshot: %s, %v; want %s", csvOf(t, rows), err, csvOf(t, full))
+	}
+}
+
+// Every fact's day is a date of its month.
+func TestFactDaysAreInTheirMonth(t *testing.T) {
+	for _, f := range allFacts(loadExample(t)) {
+		if len(f.Day) != 10 || f.Day[:7] != f.Month {
+			t.Errorf("fact %+v: day %q not in month %s", f, f.Day, f.Month)
+		}
+	}
+}
