@@ -10,6 +10,8 @@
 //   - consumed capacity per referral of the intake, its notifications and the reminder sweep, by
 //     running the stores in-process over a client that asks DynamoDB for consumed capacity
 //     (capacity_test.go), and the sweep's reads at 1,000 and 100,000 stored referrals;
+//   - a programme return's reads for one area and 12 months with 10,000 and 100,000 other
+//     referrals' facts stored (returns_test.go);
 //   - IntakeFunction's cold start and binary size against a hello-world aws-lambda-go function
 //     built and run the same way (coldstart_test.go).
 package bench
@@ -37,6 +39,7 @@ type results struct {
 	Throughput throughputResult
 	Capacity   capacityResult
 	Sweep      sweepResult
+	Report     reportResult
 	Took       time.Duration
 }
 
@@ -60,6 +63,7 @@ func TestBench(t *testing.T) {
 	var template referralTemplate
 	r.Capacity, template = measureCapacity(t, root)
 	r.Sweep = measureSweep(t, root, template)
+	r.Report = measureReport(t, root)
 	r.Took = time.Since(start)
 
 	figures := r.figures()
