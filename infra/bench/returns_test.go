@@ -134,8 +134,8 @@ func seedFacts(t *testing.T, store *dynamo.Returns, others int) {
 func (r reportResult) figure() figure {
 	ratio := r.Large.Read / r.Small.Read
 	return figure{Name: fmt.Sprintf("Report reads, one area × 12 months, at %s vs %s other referrals stored", thousands(reportLarge), thousands(reportSmall)),
-		Measured: fmt.Sprintf("%s vs %s RCU = %.2f× (%d referrals' facts in the months asked for; by table at %s: %s)",
-			units(r.Large.Read), units(r.Small.Read), ratio, reportOwn, thousands(reportLarge), breakdown(r.Large.ByRead)),
+		Measured: fmt.Sprintf("%s vs %s RCU = %.2f× (%s referrals' facts in the months asked for; by table at %s: %s)",
+			units(r.Large.Read), units(r.Small.Read), ratio, thousands(reportOwn), thousands(reportLarge), breakdown(r.Large.ByRead)),
 		Target: "≤ 1.2×", Met: ratio <= 1.2,
 		Why: "A report should read one partition of the returns table per month asked for (area#month) and one snapshot " +
 			"item; a ratio above 1.2 means it reads something that grows with other months or areas (a Scan, a Query " +
