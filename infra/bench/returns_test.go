@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -140,24 +138,4 @@ func (r reportResult) figure() figure {
 		Why: "A report should read one partition of the returns table per month asked for (area#month) and one snapshot " +
 			"item; a ratio above 1.2 means it reads something that grows with other months or areas (a Scan, a Query " +
 			"not bounded by area and month, or a walk back past a missing snapshot)."}
-}
-
-// TestReportReads measures only the report's reads (make bench runs it inside TestBench):
-// IPSPC_BENCH=1 go test -run TestReportReads ./infra/bench/ under the emulators.
-func TestReportReads(t *testing.T) {
-	if os.Getenv("IPSPC_BENCH") != "1" {
-		t.Skip("benchmarks run with `make bench` (IPSPC_BENCH=1), not in make test")
-	}
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run under infra/cmd/local -emulators-only")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := measureReport(t, root).figure()
-	fmt.Print(table([]figure{f}))
-	if !f.Met {
-		t.Errorf("%s: %s, target %s", f.Name, f.Measured, f.Target)
-	}
 }
