@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ipspc/referrals/shared/domain/returns"
@@ -124,5 +128,27 @@ func TestLeadReportBrowser(t *testing.T) {
 			tb.mustStatus(tb.navigate(reportPath("e2e-drain", token, returns.Month(time.Now()), "")), http.StatusForbidden)
 			tb.checkAxe("programme return, another area's link")
 		}
+	}
+}
+
+// TestReturnsScheduleWritesSnapshots invokes ReturnsFunction as its daily schedule does: the same
+// binary that takes the stream writes each area's month-end snapshot of the last settled month.
+func TestReturnsScheduleWritesSnapshots(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	now := time.Now().UTC()
+	event := `{"version": "0", "id": "e2e", "source": "aws.scheduler", "detail-type": "Scheduled Event", "account": "123456789012", "time": "` +
+		now.Format(time.RFC3339) + `", "region": "eu-west-2", "resources": [], "detail": {}}`
+	if _, ferr, err := stack.Invoke(context.Background(), "ReturnsFunction", []byte(event)); err != nil || ferr != nil {
+		t.Fatalf("ReturnsFunction (schedule): %v %v", err, ferr)
+	}
+	month := returns.PreviousMonth(returns.Month(now.Add(-returns.Settle)))
+	out, err := stack.DynamoDB().GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(stack.TableName("ReturnsTable")),
+		Key: map[string]ddb.AttributeValue{"pk": &ddb.AttributeValueMemberS{Value: "e2e-general#" + month},
+			"sk": &ddb.AttributeValueMemberS{Value: "#SNAPSHOT"}},
+	})
+	if err != nil || len(out.Item) == 0 {
+		t.Errorf("no snapshot of e2e-general for %s after the schedule ran (%v)", month, err)
 	}
 }
