@@ -64,7 +64,7 @@ var wantGrants = map[string]map[string][]string{
 	},
 	"ReturnsFunction": {
 		"ReturnsTable":        {"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
-		"DirectoryTable":      {"dynamodb:Scan"},
+		"DirectoryTable":      {"dynamodb:Query", "dynamodb:Scan"},
 		"ReturnsFailureQueue": {"sqs:SendMessage"},
 	},
 }
