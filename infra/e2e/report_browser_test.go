@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ipspc/referrals/shared/domain/returns"
@@ -89,8 +90,9 @@ func TestLeadReport(t *testing.T) {
 }
 
 // TestLeadReportBrowser opens the return from the worklist's link in Chromium: axe finds no
-// violation, the keyboard alone reaches the CSV link, and with JavaScript off the table and the
-// three labelled charts are all there; another area's lead link is a 403 page, also axe-clean.
+// violation, the keyboard alone reaches the CSV link and asks for another period (a bad month is
+// a 400 naming the field), and with JavaScript off the table and the three labelled charts are
+// all there; another area's lead link is a 403 page, also axe-clean.
 func TestLeadReportBrowser(t *testing.T) {
 	requireStack(t)
 	if _, err := os.Stat(browserChromium); err != nil {
@@ -124,7 +126,18 @@ func TestLeadReportBrowser(t *testing.T) {
 		if got := tb.focused(); !strings.Contains(got, "format=csv") {
 			t.Errorf("first stop in the main content = %q, want the CSV link", got)
 		}
+		// Another period, by keyboard: the form at the end of the page asks for it (a GET).
+		clear := kb.End + strings.Repeat(kb.Backspace, 7)
+		tb.mustStatus(tb.submit(chromedp.Focus(chromedp.CSS("#from")), browserKeys(clear+"2026-01"+kb.Enter)), http.StatusOK)
+		if got := browserEval[string](tb, `document.querySelector("main .nhsuk-caption-l").innerText`); !strings.HasPrefix(got, "January 2026") {
+			t.Errorf("period after asking from 2026-01 = %q", got)
+		}
+		tb.mustStatus(tb.submit(chromedp.Focus(chromedp.CSS("#to")), browserKeys(clear+"soon"+kb.Enter)), http.StatusBadRequest)
+		if got := browserEval[string](tb, `document.querySelector("main").innerText`); !strings.Contains(got, "to:") {
+			t.Errorf("a bad last month: the page says %q, want the field named", got)
+		}
 		if js {
+			tb.checkAxe("programme return, a bad month")
 			tb.mustStatus(tb.navigate(reportPath("e2e-drain", token, returns.Month(time.Now()), "")), http.StatusForbidden)
 			tb.checkAxe("programme return, another area's link")
 		}

@@ -50,7 +50,7 @@ func (h *Handler) report(ctx context.Context, rt route, q url.Values, areaName, 
 	}
 	return page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderReport(b, web.ReportPage{AreaName: name, From: from, To: to, Rows: rows,
-			CSVLink: web.ReportURL(rt.area, token, from, to, "csv")})
+			CSVLink: web.ReportURL(rt.area, token, from, to, "csv"), Action: web.ReportPath(rt.area), Token: token})
 	}), "report", rt, nil
 }
 
