@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ipspc/referrals/shared/domain/returns"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 // reportPath is an area's programme return for one month with a lead's token.
@@ -163,5 +164,49 @@ func TestReturnsScheduleWritesSnapshots(t *testing.T) {
 	})
 	if err != nil || len(out.Item) == 0 {
 		t.Errorf("no snapshot of e2e-general for %s after the schedule ran (%v)", month, err)
+	}
+}
+
+// TestReturnsCountAJourneyOnce takes one referral, alone in its area, through contact, the first
+// meeting, an employer contact, a 20-hour job start and a sustained outcome (issue 13's "done
+// when"), each posted twice as a retried click would be: once ReturnsFunction has caught up with
+// the stream, the area's CSV for the month counts each exactly once.
+func TestReturnsCountAJourneyOnce(t *testing.T) {
+	requireStack(t)
+	t.Parallel()
+	const area, specialist = "e2e-returns", "returns-one"
+	r := submitReferral(t, newPatient(t), "ZE8 1AA")
+	if r.Status != "assigned" {
+		t.Fatalf("referral %s: %s, want assigned", r.ReferralID, r.Status)
+	}
+	token := linkSigner(t).Sign(r.ReferralID, specialist, time.Now().Add(time.Hour))
+	today := calendar.DateOf(time.Now()).String()
+	for _, step := range []struct {
+		action string
+		form   url.Values
+	}{
+		{"contact", url.Values{}},
+		{"meeting", url.Values{}},
+		{"employer-contact", url.Values{"date": {today}}},
+		{"job-start", url.Values{"startDate": {today}, "hoursPerWeek": {"20"}, "selfEmployed": {"no"}}},
+		{"outcome", url.Values{"sustained": {"yes"}}},
+	} {
+		step.form.Set("token", token)
+		for range 2 {
+			res := do(t, http.MethodPost, "/referrals/"+r.ReferralID+"/"+step.action, "application/x-www-form-urlencoded", step.form.Encode(), nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s = %d: %.400s", step.action, res.Status, res.Body)
+			}
+		}
+	}
+	streamsCaughtUp(t) // every record of the referral reached ReturnsFunction
+	month := returns.Month(time.Now())
+	res := do(t, http.MethodGet, reportPath(area, leadLink(t, area, "lead.e2e-returns@example.org", time.Now()), month, "csv"), "", "", nil)
+	want := strings.Join(returns.Header, ",") + "\n" +
+		// received, assigned at intake, contacted and met on time, employer contact within 30 days,
+		// one job start (first, 16 hours or more), one sustained outcome; caseload 1, nobody waiting.
+		area + "," + month + ",1,1,0,1,0,1,0,1,1,1,1,1,0,0,0,1,0\n"
+	if res.Status != http.StatusOK || res.Body != want {
+		t.Errorf("CSV = %d:\n%s\nwant:\n%s", res.Status, res.Body, want)
 	}
 }
