@@ -10,6 +10,8 @@
 //   - consumed capacity per referral of the intake, its notifications and the reminder sweep, by
 //     running the stores in-process over a client that asks DynamoDB for consumed capacity
 //     (capacity_test.go), and the sweep's reads at 1,000 and 100,000 stored referrals;
+//   - the specialist's actions (contact, meeting, close) through the progress store, with their
+//     writes at AWS rates from the items' sizes (actions_test.go);
 //   - a programme return's reads for one area and 12 months with 10,000 and 100,000 other
 //     referrals' facts stored (returns_test.go);
 //   - IntakeFunction's cold start and binary size against a hello-world aws-lambda-go function
@@ -38,6 +40,8 @@ type results struct {
 	Latency    latencyResult
 	Throughput throughputResult
 	Capacity   capacityResult
+	Actions    actionsResult
+	Revisit    revisitResult
 	Sweep      sweepResult
 	Report     reportResult
 	Took       time.Duration
@@ -53,7 +57,9 @@ func TestBench(t *testing.T) {
 	r.Latency, r.Throughput = measureService(t, root)
 	var template referralTemplate
 	r.Capacity, template = measureCapacity(t, root)
+	r.Actions = measureActions(t, root)
 	r.Sweep = measureSweep(t, root, template)
+	r.Revisit = measureRevisit(t, root, template)
 	r.Report = measureReport(t, root)
 	r.Took = time.Since(start)
 

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 // memLedger keeps facts by area and month, counting reads, as dynamo.Returns does in a table.
@@ -179,6 +182,38 @@ func TestFactDaysAreInTheirMonth(t *testing.T) {
 	for _, f := range allFacts(loadExample(t)) {
 		if len(f.Day) != 10 || f.Day[:7] != f.Month {
 			t.Errorf("fact %+v: day %q not in month %s", f, f.Day, f.Month)
+		}
+	}
+}
+
+// The facts a usual life and a life that starts a job write (docs/cost.md's returns rows): each is
+// one item of ReturnsTable, written once by the stream, 1 WCU at AWS rates (under 1 KB).
+func TestFactsOfTypicalLives(t *testing.T) {
+	at := func(day int) time.Time { return time.Date(2026, 10, day, 10, 0, 0, 0, time.UTC) }
+	ev := func(day int, typ, detail string) referral.Event {
+		return referral.Event{At: at(day), Type: typ, By: "s1", Via: "signed-link", Detail: detail}
+	}
+	base := referral.Referral{ID: "R-LIFE0001", Area: "north", SpecialistID: "s1", ReceivedAt: at(1),
+		Submission: referral.Submission{EmploymentStatus: "unemployed"},
+		Events: []referral.Event{
+			{At: at(1), Type: referral.EventReceived, By: referral.System, Via: "api"},
+			{At: at(1), Type: referral.EventAssigned, By: referral.System, Via: "intake"},
+			ev(2, referral.EventContacted, ""), ev(6, referral.EventMet, "")}}
+	base.ContactBy, _ = calendar.ParseDate("2026-10-05")
+	base.MeetBy, _ = calendar.ParseDate("2026-10-15")
+	usual := base
+	usual.Events = append(append([]referral.Event{}, base.Events...), ev(20, referral.EventClosed, "support-complete"))
+	job := base
+	job.Events = append(append([]referral.Event{}, base.Events...), ev(8, referral.EventEmployerContact, "2026-10-08"),
+		ev(12, referral.EventJobStarted, "start=2026-10-12;hours=20;self-employed=no"), ev(28, referral.EventOutcome, "sustained"),
+		ev(29, referral.EventClosed, "support-complete"))
+	for _, tt := range []struct {
+		name string
+		r    referral.Referral
+		want int
+	}{{"usual life", usual, 8}, {"a life that starts a job", job, 14}} {
+		if got := len(Facts(tt.r)); got != tt.want {
+			t.Errorf("%s: %d facts, want %d: %+v", tt.name, got, tt.want, Facts(tt.r))
 		}
 	}
 }
