@@ -243,7 +243,8 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, err
 		}
 		next.Status, e.Type = StatusInWork, EventJobStarted
-		e.Detail = fmt.Sprintf("%s;%dh;self-employed=%s", c.StartDate, c.HoursPerWeek, c.SelfEmployed)
+		start, _ := calendar.ParseDate(c.StartDate) // checked by jobStart
+		e.Detail = JobStart{Start: start, HoursPerWeek: c.HoursPerWeek, SelfEmployed: c.SelfEmployed}.Detail()
 	case KindOutcome:
 		if r.Status != StatusInWork {
 			return refuse()
