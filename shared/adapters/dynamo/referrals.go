@@ -95,6 +95,8 @@ type referralItem struct {
 const (
 	dueContact = "contact"
 	dueMeeting = "meeting"
+	// dueOutcomeCheck: in work, the first job start recorded; dueAt is 16 weeks after it (SPEC §11).
+	dueOutcomeCheck = "outcome-check"
 )
 
 // dueShard is the one partition of the Due index. Only referrals with a deadline still to meet
