@@ -49,16 +49,14 @@ func ParseJobStart(detail string) (j JobStart, ok bool) {
 // is written so) falls back to the day it was recorded, which is never before the start: the
 // outcome check may then come late, never early.
 func FirstJobStart(r Referral) (calendar.Date, bool) {
-	for _, e := range r.Events {
-		if e.Type != EventJobStarted {
-			continue
-		}
-		if j, ok := ParseJobStart(e.Detail); ok {
-			return j.Start, true
-		}
-		return calendar.DateOf(e.At), true
+	e, ok := r.FirstEvent(EventJobStarted)
+	if !ok {
+		return calendar.Date{}, false
 	}
-	return calendar.Date{}, false
+	if j, ok := ParseJobStart(e.Detail); ok {
+		return j.Start, true
+	}
+	return calendar.DateOf(e.At), true
 }
 
 // AwaitingOutcome reports whether r waits for its job outcome (SPEC §9, §11): in work, with no
@@ -67,10 +65,8 @@ func AwaitingOutcome(r Referral) (due calendar.Date, ok bool) {
 	if r.Status != StatusInWork {
 		return calendar.Date{}, false
 	}
-	for _, e := range r.Events {
-		if e.Type == EventOutcome {
-			return calendar.Date{}, false
-		}
+	if _, ok := r.FirstEvent(EventOutcome); ok {
+		return calendar.Date{}, false
 	}
 	start, ok := FirstJobStart(r)
 	if !ok {
