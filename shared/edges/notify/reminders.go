@@ -58,10 +58,10 @@ func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.
 	return due, nil
 }
 
-// Settled reports whether the sweep has nothing more to send for r, ever, unless its state
+// settled reports whether the sweep has nothing more to send for r, ever, unless its state
 // changes: no deadline is open and no outcome check is to come (sent says what has been sent).
 // A settled referral may leave the Due index, so the sweep's cost stays with what is due.
-func Settled(r referral.Referral, sent map[email.Kind]bool) bool {
+func settled(r referral.Referral, sent map[email.Kind]bool) bool {
 	_, awaiting := referral.AwaitingOutcome(r)
 	return len(OpenDeadlines(r)) == 0 && (!awaiting || sent[email.OutcomeCheck])
 }

@@ -57,7 +57,7 @@ type Summary struct {
 	DigestsSent   int            `json:"digestsSent"`
 	LeadCopies    int            `json:"leadCopies"` // of emails to specialists whose address bounces
 	OutcomeChecks int            `json:"outcomeChecks"`
-	Settled       int            `json:"settled"` // taken off the Due index: nothing more to send
+	Settled       int            `json:"settled"` // nothing more to send: any outcome-check Due entry removed
 }
 
 // Run sweeps as of now, the scheduled event's time. Failing to send one email does not stop the
@@ -166,7 +166,7 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 			done[notice.Kind] = true // sent, now or before
 		}
 	}
-	if Settled(r, done) {
+	if settled(r, done) {
 		if err := s.Notifier.Store.ClearOutcomeCheck(ctx, r.ID); err != nil {
 			// Nothing is lost: it stays due, and the next run settles it again.
 			s.Log.ErrorContext(ctx, "settle failed", slog.String("referralId", r.ID), slog.String("error", err.Error()))

@@ -385,3 +385,23 @@ func TestSweepSendsTheOutcomeCheckOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepKeepsAFailedOutcomeCheckDue: an outcome check SES refused stays due (not settled), and
+// the next run sends it.
+func TestSweepKeepsAFailedOutcomeCheckDue(t *testing.T) {
+	t.Parallel()
+	r := inWork(t, "R-HHHHHHH1")
+	s, store, mailer, _ := sweepFixture(t, r)
+	mailer.fail = errors.New("ses down")
+	if sum, err := s.Run(context.Background(), at(t, "2026-06-23T09:00:00Z")); err == nil || sum.Failed != 1 || store.settled[r.ID] != 0 {
+		t.Fatalf("run with SES down: %+v, %v, settled %d; want an error, one failure, not settled", sum, err, store.settled[r.ID])
+	}
+	mailer.fail = nil
+	sum, err := s.Run(context.Background(), at(t, "2026-06-23T10:00:00Z"))
+	if err != nil || sum.OutcomeChecks != 1 || store.settled[r.ID] != 1 {
+		t.Fatalf("run after recovery: %+v, %v, settled %d; want one outcome check, settled", sum, err, store.settled[r.ID])
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"outcome-check"}) {
+		t.Errorf("sent %v", got)
+	}
+}
