@@ -95,7 +95,8 @@ type referralItem struct {
 const (
 	dueContact = "contact"
 	dueMeeting = "meeting"
-	// dueOutcomeCheck: in work, the first job start recorded; dueAt is 16 weeks after it (SPEC §11).
+	// dueOutcomeCheck is the 16-week check of the first job's outcome (SPEC §9), set by a job
+	// start and removed by an outcome; the outcome-check sweep reads it.
 	dueOutcomeCheck = "outcome-check"
 )
 

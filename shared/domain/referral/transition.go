@@ -243,8 +243,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, err
 		}
 		next.Status, e.Type = StatusInWork, EventJobStarted
-		start, _ := calendar.ParseDate(c.StartDate) // checked by jobStart
-		e.Detail = JobStart{Start: start, HoursPerWeek: c.HoursPerWeek, SelfEmployed: c.SelfEmployed}.Detail()
+		e.Detail = JobDetail(c.StartDate, c.HoursPerWeek, c.SelfEmployed)
 	case KindOutcome:
 		if r.Status != StatusInWork {
 			return refuse()

@@ -397,7 +397,9 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, notice Noti
 		}
 		if kind == email.OutcomeCheck { // about the job: no deadlines, no contact method
 			m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
-			m.JobStart, _ = referral.FirstJobStart(r)
+			if jobs := r.Jobs(); len(jobs) > 0 {
+				m.JobStart = jobs[0].Start // the first job: the one the check is about
+			}
 		}
 		m.Link = n.BaseURL + "/referrals/" + r.ID + "?token=" + n.Links.Sign(r.ID, r.SpecialistID, now.Add(n.LinkTTL))
 	}

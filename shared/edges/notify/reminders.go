@@ -52,7 +52,7 @@ func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.
 			due = append(due, d.Reminder)
 		}
 	}
-	if by, ok := referral.AwaitingOutcome(r); ok && !today.Before(by) && !sent[email.OutcomeCheck] {
+	if by, ok := r.OutcomeCheckDue(); ok && !today.Before(by) && !sent[email.OutcomeCheck] {
 		due = append(due, email.OutcomeCheck)
 	}
 	return due, nil
@@ -62,6 +62,6 @@ func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.
 // changes: no deadline is open and no outcome check is to come (sent says what has been sent).
 // A settled referral may leave the Due index, so the sweep's cost stays with what is due.
 func settled(r referral.Referral, sent map[email.Kind]bool) bool {
-	_, awaiting := referral.AwaitingOutcome(r)
+	_, awaiting := r.OutcomeCheckDue()
 	return len(OpenDeadlines(r)) == 0 && (!awaiting || sent[email.OutcomeCheck])
 }

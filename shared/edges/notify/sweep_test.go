@@ -37,7 +37,7 @@ func (f *fakeDue) DueBy(_ context.Context, day calendar.Date, fn func(string) er
 		if ds := OpenDeadlines(r); len(ds) > 0 && !ds[0].By.After(day) {
 			ids = append(ids, id)
 		}
-		if start, ok := referral.FirstJobStart(r); ok && !start.AddDays(referral.OutcomeCheckDays).After(day) && f.store.settled[id] == 0 {
+		if jobs := r.Jobs(); len(jobs) > 0 && !jobs[0].Start.AddDays(referral.OutcomeCheckDays).After(day) && f.store.settled[id] == 0 {
 			ids = append(ids, id)
 		}
 	}
