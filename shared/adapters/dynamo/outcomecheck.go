@@ -8,25 +8,39 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ipspc/referrals/shared/domain/referral"
 )
 
-// ClearOutcomeCheck removes the referral's due attributes when they are its outcome check's, so
-// the sweep never reads it again: one conditional write, and nothing when the entry is gone or of
-// another kind (a deadline is the store's to clear, when it is met).
-func (n *Notifications) ClearOutcomeCheck(ctx context.Context, referralID string) error {
-	cond := expression.Name("dueKind").Equal(expression.Value(dueOutcomeCheck))
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(withoutDue(expression.UpdateBuilder{})).Build()
+// afterEveryDay is dueAt of an open referral whose outcome check is done: it sorts after every
+// date, so the sweep's dueAt ≤ day never reads it again, while the entry stays in its partition
+// for whoever lists the area's open referrals from the index.
+const afterEveryDay = "9999-12-31"
+
+// ClearOutcomeCheck ends r's outcome-check entry in the Due index, so the sweep never reads r
+// again: one conditional write, on condition that the entry is still the outcome check's (a
+// deadline's entry is the store's to end, when it is met) and r's status is as read. An open r
+// keeps its entry at afterEveryDay, without a kind; a closed one leaves the index. Nothing to
+// clear is no error.
+func (n *Notifications) ClearOutcomeCheck(ctx context.Context, r referral.Referral) error {
+	cond := expression.Name("dueKind").Equal(expression.Value(dueOutcomeCheck)).
+		And(expression.Name("status").Equal(expression.Value(r.Status)))
+	update := withoutDue(expression.UpdateBuilder{})
+	if r.Status.Open() {
+		update = expression.Set(expression.Name("dueAt"), expression.Value(afterEveryDay)).Remove(expression.Name("dueKind"))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
 	if err != nil {
 		return err
 	}
 	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &n.table, Key: itemKey(referralPK(referralID), referralSK),
+		TableName: &n.table, Key: itemKey(referralPK(r.ID), referralSK),
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	var failed *ddb.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {
-		return fmt.Errorf("clear outcome check of %s: %w", referralID, err)
+		return fmt.Errorf("clear outcome check of %s: %w", r.ID, err)
 	}
 	return nil
 }

@@ -172,12 +172,6 @@ type emulatorEmail struct {
 	} `json:"body"`
 }
 
-// dueKind is the referral's dueKind attribute, "" when it has left the Due index.
-func (f outcomeFixture) dueKind(t *testing.T, id string) string {
-	t.Helper()
-	return f.stored(t, id).DueKind
-}
-
 var tokenInText = regexp.MustCompile(`https://referrals\.example\.org/referrals/([A-Z0-9-]+)\?token=(\S+)`)
 
 // TestSweepOutcomeCheckThroughSES drives the real sweep over DynamoDB Local and the SES emulator:
@@ -248,13 +242,21 @@ func TestSweepOutcomeCheckThroughSES(t *testing.T) {
 				if want := map[bool]int{true: 1, false: 0}[!when.Before(due)]; len(f.outcomeChecks(t, marker.SpecialistID)) != want {
 					t.Fatalf("after the run at %s the marker's specialist holds %d outcome checks, want %d", when, len(f.outcomeChecks(t, marker.SpecialistID)), want)
 				}
-				if when.Before(due) && f.dueKind(t, subject.ID) != dueOutcomeCheck && tt.settle == nil {
+				if when.Before(due) && f.stored(t, subject.ID).DueKind != dueOutcomeCheck && tt.settle == nil {
 					t.Fatalf("the run before the day took the referral off the Due index")
 				}
 			}
+			// Settled: an open referral's entry is past every day the sweep asks for; a closed
+			// one has none.
 			for _, r := range []referral.Referral{subject, marker} {
-				if k := f.dueKind(t, r.ID); k != "" {
-					t.Errorf("%s still in the Due index (%q) after its outcome check was settled", r.ID, k)
+				it := f.stored(t, r.ID)
+				want := afterEveryDay
+				if it.Status == string(referral.StatusClosed) {
+					want = ""
+				}
+				if it.DueKind != "" || it.DueAt != want || (it.DueShard == "") != (want == "") {
+					t.Errorf("%s (%s) has the Due entry %q/%q/%q after its outcome check was settled, want dueAt %q and no kind",
+						r.ID, it.Status, it.DueShard, it.DueAt, it.DueKind, want)
 				}
 			}
 			stored, err := f.progress.Get(context.Background(), subject.ID)
@@ -286,6 +288,43 @@ func TestSweepOutcomeCheckThroughSES(t *testing.T) {
 			token, _ := url.QueryUnescape(m[2])
 			if holder, _, err := f.signer.Verify(subject.ID, token, due); err != nil || holder != subject.SpecialistID {
 				t.Errorf("link verifies as %q, %v; want the specialist %s", holder, err, subject.SpecialistID)
+			}
+		})
+	}
+}
+
+// ClearOutcomeCheck ends only an outcome check's entry, and only on the referral as read.
+func TestClearOutcomeCheckLeavesOtherEntries(t *testing.T) {
+	t.Parallel()
+	f := newProgressFixture(t, 5)
+	ctx := context.Background()
+	store := NewNotifications(f.client, f.tables.Referrals)
+	tests := []struct {
+		name string
+		seed func(t *testing.T) referral.Referral // returns r as the sweep read it
+		want string                               // dueShard/dueAt/dueKind afterwards
+	}{
+		{"a contact deadline stays", func(t *testing.T) referral.Referral {
+			return f.record(t, "9434765919")
+		}, "DUE/2026-11-25/contact"},
+		{"an outcome check of a referral read in another status stays", func(t *testing.T) referral.Referral {
+			r := f.record(t, "9434765870")
+			if err := f.progress.update(ctx, "seed", r, stillAsRead(r), withOutcomeCheckDue(
+				expression.Set(expression.Name("status"), expression.Value(referral.StatusInWork)), calendar.Date{Year: 2026, Month: 12, Day: 1})); err != nil {
+				t.Fatal(err)
+			}
+			return r // read as assigned
+		}, "DUE/2027-03-23/outcome-check"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.seed(t)
+			if err := store.ClearOutcomeCheck(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			it := f.stored(t, r.ID)
+			if got := it.DueShard + "/" + it.DueAt + "/" + it.DueKind; got != tt.want {
+				t.Errorf("Due entry %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -9,7 +9,9 @@ import (
 // and until an outcome is recorded.
 func TestOutcomeCheckDue(t *testing.T) {
 	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	job := func(start string) Event { return Event{At: at, Type: EventJobStarted, Detail: JobDetail(start, 16, "no")} }
+	job := func(start string) Event {
+		return Event{At: at, Type: EventJobStarted, Detail: JobDetail(start, 16, "no")}
+	}
 	first := job("2026-03-02")
 	tests := []struct {
 		name   string

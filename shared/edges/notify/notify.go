@@ -51,10 +51,10 @@ type Store interface {
 	// Hold keeps a claim after a send whose outcome is unknown (SES may still deliver it): no
 	// sender may claim the notice again for the store's lease, at least UnknownOutcomeHold.
 	Hold(ctx context.Context, referralID string, notice Notice, claimant string, now time.Time) error
-	// ClearOutcomeCheck takes the referral off the sweep's due list when what put it there is its
+	// ClearOutcomeCheck takes r, as read, off the sweep's due list when what put it there is its
 	// outcome check (SPEC §11), once that is sent or no longer wanted. A due entry of another
 	// kind stays; clearing what is not there is no error.
-	ClearOutcomeCheck(ctx context.Context, referralID string) error
+	ClearOutcomeCheck(ctx context.Context, r referral.Referral) error
 }
 
 // ErrClaimHeld is returned by Claim while another sender's claim is unexpired.

@@ -102,13 +102,13 @@ func (m *memStore) Hold(_ context.Context, id string, n Notice, claimant string,
 }
 
 // ClearOutcomeCheck counts the calls: fakeDue then no longer lists the referral for its outcome check.
-func (m *memStore) ClearOutcomeCheck(_ context.Context, id string) error {
+func (m *memStore) ClearOutcomeCheck(_ context.Context, r referral.Referral) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.settled == nil {
 		m.settled = map[string]int{}
 	}
-	m.settled[id]++
+	m.settled[r.ID]++
 	return nil
 }
 

@@ -167,7 +167,7 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		}
 	}
 	if settled(r, done) {
-		if err := s.Notifier.Store.ClearOutcomeCheck(ctx, r.ID); err != nil {
+		if err := s.Notifier.Store.ClearOutcomeCheck(ctx, r); err != nil {
 			// Nothing is lost: it stays due, and the next run settles it again.
 			s.Log.ErrorContext(ctx, "settle failed", slog.String("referralId", r.ID), slog.String("error", err.Error()))
 			return nil
