@@ -113,19 +113,22 @@ func (f outcomeFixture) inWork(t *testing.T, nhs string, start calendar.Date) re
 		t.Fatal(err)
 	}
 	update := appendEvent(tr.Event).Set(expression.Name("status"), expression.Value(tr.Referral.Status))
-	if err := f.progress.update(ctx, "record job start on", r, stillAsRead(r), withOutcomeCheckDue(update, start)); err != nil {
+	if err := f.progress.update(ctx, "record job start on", r, stillAsRead(r), withOutcomeCheckDue(update, r, start)); err != nil {
 		t.Fatal(err)
 	}
 	return tr.Referral
 }
 
 // withOutcomeCheckDue sets the Due index attributes of a first job start on start, as the outcomes
-// lane's store does (the contract of issue 13).
-func withOutcomeCheckDue(u expression.UpdateBuilder, start calendar.Date) expression.UpdateBuilder {
-	return u.Set(expression.Name("dueShard"), expression.Value(dueShard)).
+// lane's store does (the contract of issue 13), in the Due partition of r.
+func withOutcomeCheckDue(u expression.UpdateBuilder, r referral.Referral, start calendar.Date) expression.UpdateBuilder {
+	return u.Set(expression.Name("dueShard"), expression.Value(dueShardOf(r))).
 		Set(expression.Name("dueAt"), expression.Value(start.AddDays(referral.OutcomeCheckDays).String())).
 		Set(expression.Name("dueKind"), expression.Value(dueOutcomeCheck))
 }
+
+// dueShardOf is r's partition of the Due index: the one shard for now (lane wcu makes it r.Area).
+func dueShardOf(referral.Referral) string { return dueShard }
 
 // run sweeps as of when.
 func (f outcomeFixture) run(t *testing.T, when time.Time) notify.Summary {
@@ -214,7 +217,7 @@ func TestSweepOutcomeCheckThroughSES(t *testing.T) {
 			}
 			// Close takes it off the index; put the entry back, as if read before the close.
 			if err := f.progress.update(context.Background(), "restore due on", tr.Referral, expression.AttributeExists(expression.Name(attrPK)),
-				withOutcomeCheckDue(expression.Set(expression.Name("status"), expression.Value(tr.Referral.Status)), start)); err != nil {
+				withOutcomeCheckDue(expression.Set(expression.Name("status"), expression.Value(tr.Referral.Status)), r, start)); err != nil {
 				t.Fatal(err)
 			}
 		}, []time.Time{due, due.AddDate(0, 0, 1)}, []int{0, 0}},
@@ -302,19 +305,19 @@ func TestClearOutcomeCheckLeavesOtherEntries(t *testing.T) {
 	tests := []struct {
 		name string
 		seed func(t *testing.T) referral.Referral // returns r as the sweep read it
-		want string                               // dueShard/dueAt/dueKind afterwards
+		want string                               // dueAt/dueKind afterwards
 	}{
 		{"a contact deadline stays", func(t *testing.T) referral.Referral {
 			return f.record(t, "9434765919")
-		}, "DUE/2026-11-25/contact"},
+		}, "2026-11-25/contact"},
 		{"an outcome check of a referral read in another status stays", func(t *testing.T) referral.Referral {
 			r := f.record(t, "9434765870")
 			if err := f.progress.update(ctx, "seed", r, stillAsRead(r), withOutcomeCheckDue(
-				expression.Set(expression.Name("status"), expression.Value(referral.StatusInWork)), calendar.Date{Year: 2026, Month: 12, Day: 1})); err != nil {
+				expression.Set(expression.Name("status"), expression.Value(referral.StatusInWork)), r, calendar.Date{Year: 2026, Month: 12, Day: 1})); err != nil {
 				t.Fatal(err)
 			}
 			return r // read as assigned
-		}, "DUE/2027-03-23/outcome-check"},
+		}, "2027-03-23/outcome-check"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,7 +326,7 @@ func TestClearOutcomeCheckLeavesOtherEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 			it := f.stored(t, r.ID)
-			if got := it.DueShard + "/" + it.DueAt + "/" + it.DueKind; got != tt.want {
+			if got := it.DueAt + "/" + it.DueKind; got != tt.want || it.DueShard != dueShardOf(r) {
 				t.Errorf("Due entry %q, want %q", got, tt.want)
 			}
 		})
