@@ -41,16 +41,7 @@ type results struct {
 }
 
 func TestBench(t *testing.T) {
-	if os.Getenv("IPSPC_BENCH") != "1" {
-		t.Skip("benchmarks run with `make bench` (IPSPC_BENCH=1), not in make test")
-	}
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run `make bench`, which starts DynamoDB Local")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := benchRoot(t)
 	start := time.Now()
 	var r results
 	r.Machine = describeMachine(t, root)

@@ -12,22 +12,18 @@ import (
 	"github.com/ipspc/referrals/shared/domain/referral"
 )
 
-// afterEveryDay is dueAt of an open referral whose outcome check is done: it sorts after every
-// date, so the sweep's dueAt ≤ day never reads it again, while the entry stays in its partition
-// for whoever lists the area's open referrals from the index.
-const afterEveryDay = "9999-12-31"
-
 // ClearOutcomeCheck ends r's outcome-check entry in the Due index, so the sweep never reads r
 // again: one conditional write, on condition that the entry is still the outcome check's (a
 // deadline's entry is the store's to end, when it is met) and r's status is as read. An open r
-// keeps its entry at afterEveryDay, without a kind; a closed one leaves the index. Nothing to
-// clear is no error.
+// keeps its entry at noDeadline, without a kind (the lead's worklist still lists it); a closed one
+// leaves the index. Nothing to clear is no error. A later write through withDue may set the check
+// again (dueOf cannot know it was sent): the sweep then finds it sent and settles it again.
 func (n *Notifications) ClearOutcomeCheck(ctx context.Context, r referral.Referral) error {
 	cond := expression.Name("dueKind").Equal(expression.Value(dueOutcomeCheck)).
 		And(expression.Name("status").Equal(expression.Value(r.Status)))
-	update := withoutDue(expression.UpdateBuilder{})
+	update := withDue(expression.UpdateBuilder{}, r) // closed: no entry
 	if r.Status.Open() {
-		update = expression.Set(expression.Name("dueAt"), expression.Value(afterEveryDay)).Remove(expression.Name("dueKind"))
+		update = expression.Set(expression.Name("dueAt"), expression.Value(noDeadline)).Remove(expression.Name("dueKind"))
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
 	if err != nil {

@@ -68,7 +68,7 @@ func newOutcomeFixture(t *testing.T) outcomeFixture {
 		Now: func() time.Time { return *now }, Via: "schedule",
 	}
 	sweep := &notify.Sweep{
-		Due: NewDue(f.client, f.tables.Referrals), Notifier: n, Calendar: calendar.Embedded(), Metrics: nopCounter{},
+		Due: NewDue(f.client, f.tables), Notifier: n, Calendar: calendar.Embedded(), Metrics: nopCounter{},
 		// The stream's emails are not this test's: the sweep never stands in for them here.
 		Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), ResendAfter: 100 * 365 * 24 * time.Hour,
 	}
@@ -91,9 +91,9 @@ func specialistsWithAddresses(t *testing.T, suffix string, emails map[string]str
 }
 
 // inWork records a referral through the intake store, its first meeting through the progress
-// store, then its first job start (started on start) the way the outcomes lane's store does:
-// the transition's status and event, and the Due index attributes dueAt = start + 16 weeks,
-// dueKind = outcome-check.
+// store, then its first job start (started on start) as the outcomes lane's store does: the
+// transition's status and event, and the Due entry dueOf decides (withDue): dueAt = start + 16
+// weeks, dueKind = outcome-check.
 func (f outcomeFixture) inWork(t *testing.T, nhs string, start calendar.Date) referral.Referral {
 	t.Helper()
 	ctx := context.Background()
@@ -113,22 +113,19 @@ func (f outcomeFixture) inWork(t *testing.T, nhs string, start calendar.Date) re
 		t.Fatal(err)
 	}
 	update := appendEvent(tr.Event).Set(expression.Name("status"), expression.Value(tr.Referral.Status))
-	if err := f.progress.update(ctx, "record job start on", r, stillAsRead(r), withOutcomeCheckDue(update, r, start)); err != nil {
+	if err := f.progress.update(ctx, "record job start on", r, stillAsRead(r), withDue(update, tr.Referral)); err != nil {
 		t.Fatal(err)
 	}
 	return tr.Referral
 }
 
-// withOutcomeCheckDue sets the Due index attributes of a first job start on start, as the outcomes
-// lane's store does (the contract of issue 13), in the Due partition of r.
+// withOutcomeCheckDue sets an outcome-check Due entry for a first job start on start, whatever r's
+// state: the stale entry a sweep may read before a close or an outcome is stored.
 func withOutcomeCheckDue(u expression.UpdateBuilder, r referral.Referral, start calendar.Date) expression.UpdateBuilder {
-	return u.Set(expression.Name("dueShard"), expression.Value(dueShardOf(r))).
+	return u.Set(expression.Name("dueShard"), expression.Value(r.Area)).
 		Set(expression.Name("dueAt"), expression.Value(start.AddDays(referral.OutcomeCheckDays).String())).
 		Set(expression.Name("dueKind"), expression.Value(dueOutcomeCheck))
 }
-
-// dueShardOf is r's partition of the Due index: the one shard for now (lane wcu makes it r.Area).
-func dueShardOf(referral.Referral) string { return dueShard }
 
 // run sweeps as of when.
 func (f outcomeFixture) run(t *testing.T, when time.Time) notify.Summary {
@@ -253,7 +250,7 @@ func TestSweepOutcomeCheckThroughSES(t *testing.T) {
 			// one has none.
 			for _, r := range []referral.Referral{subject, marker} {
 				it := f.stored(t, r.ID)
-				want := afterEveryDay
+				want := noDeadline
 				if it.Status == string(referral.StatusClosed) {
 					want = ""
 				}
@@ -326,9 +323,34 @@ func TestClearOutcomeCheckLeavesOtherEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 			it := f.stored(t, r.ID)
-			if got := it.DueAt + "/" + it.DueKind; got != tt.want || it.DueShard != dueShardOf(r) {
+			if got := it.DueAt + "/" + it.DueKind; got != tt.want || it.DueShard != r.Area {
 				t.Errorf("Due entry %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// dueOf puts an in-work referral at its outcome check until an outcome is recorded, so every
+// writer through withDue keeps the check due (a reassign in work, say).
+func TestDueOfOutcomeCheck(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	job := referral.Event{At: at, Type: referral.EventJobStarted, Detail: referral.JobDetail("2026-12-01", 16, "no")}
+	outcome := referral.Event{At: at, Type: referral.EventOutcome, Detail: "sustained"}
+	tests := []struct {
+		name   string
+		status referral.Status
+		events []referral.Event
+		want   dueEntry
+	}{
+		{"in work", referral.StatusInWork, []referral.Event{job}, dueEntry{"norfolk", "2027-03-23", dueOutcomeCheck}},
+		{"in work, outcome recorded", referral.StatusInWork, []referral.Event{job, outcome}, dueEntry{"norfolk", noDeadline, ""}},
+		{"closed in work", referral.StatusClosed, []referral.Event{job}, dueEntry{}},
+	}
+	for _, tt := range tests {
+		r := referral.Referral{Area: "norfolk", Status: tt.status, Events: tt.events}
+		if got := dueOf(r); got != tt.want {
+			t.Errorf("%s: dueOf = %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }
