@@ -26,8 +26,8 @@ const dueIndex = "Due"
 const (
 	dueContact = "contact"
 	dueMeeting = "meeting"
-	// dueOutcomeCheck is the 16-week check of the first job's outcome (SPEC §11): due while in
-	// work with no outcome; the sweep moves the entry to noDeadline once it has sent the check.
+	// dueOutcomeCheck is the 16-week check of the first job's outcome (SPEC §9), due until an
+	// outcome is recorded; the outcome-check sweep reads it.
 	dueOutcomeCheck = "outcome-check"
 )
 
@@ -43,19 +43,21 @@ type dueEntry struct {
 
 // dueOf is the one place that decides a referral's Due entry, from the referral as a write leaves
 // it: every open referral with a specialist is in its area's partition, at its next deadline
-// (contactBy until contact, then meetBy until a meeting), at its outcome check while in work
-// without a job outcome, or at noDeadline; a waitlisted one is in the Waitlist index instead, and a
-// closed or withdrawn one in neither.
+// (contactBy until contact, then meetBy until a meeting; in work, the first job's outcome check
+// until an outcome is recorded) or at noDeadline; a waitlisted one is in the
+// Waitlist index instead, and a closed or withdrawn one in neither.
 func dueOf(r referral.Referral) dueEntry {
 	switch r.Status {
 	case referral.StatusAssigned:
 		return dueEntry{Shard: r.Area, At: r.ContactBy.String(), Kind: dueContact}
 	case referral.StatusContacted:
 		return dueEntry{Shard: r.Area, At: r.MeetBy.String(), Kind: dueMeeting}
-	case referral.StatusEngaged, referral.StatusInWork:
+	case referral.StatusInWork:
 		if day, ok := r.OutcomeCheckDue(); ok {
 			return dueEntry{Shard: r.Area, At: day.String(), Kind: dueOutcomeCheck}
 		}
+		return dueEntry{Shard: r.Area, At: noDeadline}
+	case referral.StatusEngaged:
 		return dueEntry{Shard: r.Area, At: noDeadline}
 	}
 	return dueEntry{}

@@ -107,11 +107,10 @@ func (f outcomeFixture) inWork(t *testing.T, nhs string, start calendar.Date) re
 		t.Fatal(err)
 	}
 	r = tr.Referral
-	tr, err = referral.Apply(r, referral.Command{Kind: referral.KindJobStart, Actor: referral.ActorSpecialist, By: r.SpecialistID, Via: referral.ViaSignedLink,
-		StartDate: start.String(), HoursPerWeek: 16, SelfEmployed: "no"}, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The job start as the transition function decides it (the outcomes lane's Apply).
+	tr = decided(r, referral.Event{At: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), Type: referral.EventJobStarted, By: r.SpecialistID,
+		Via: referral.ViaSignedLink, Detail: referral.JobDetail(start.String(), 16, "no")}, referral.StatusInWork)
+	tr.Referral.Events = append(slices.Clip(r.Events), tr.Event)
 	update := appendEvent(tr.Event).Set(expression.Name("status"), expression.Value(tr.Referral.Status))
 	if err := f.progress.update(ctx, "record job start on", r, stillAsRead(r), withDue(update, tr.Referral)); err != nil {
 		t.Fatal(err)
@@ -327,30 +326,5 @@ func TestClearOutcomeCheckLeavesOtherEntries(t *testing.T) {
 				t.Errorf("Due entry %q, want %q", got, tt.want)
 			}
 		})
-	}
-}
-
-// dueOf puts an in-work referral at its outcome check until an outcome is recorded, so every
-// writer through withDue keeps the check due (a reassign in work, say).
-func TestDueOfOutcomeCheck(t *testing.T) {
-	t.Parallel()
-	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	job := referral.Event{At: at, Type: referral.EventJobStarted, Detail: referral.JobDetail("2026-12-01", 16, "no")}
-	outcome := referral.Event{At: at, Type: referral.EventOutcome, Detail: "sustained"}
-	tests := []struct {
-		name   string
-		status referral.Status
-		events []referral.Event
-		want   dueEntry
-	}{
-		{"in work", referral.StatusInWork, []referral.Event{job}, dueEntry{"norfolk", "2027-03-23", dueOutcomeCheck}},
-		{"in work, outcome recorded", referral.StatusInWork, []referral.Event{job, outcome}, dueEntry{"norfolk", noDeadline, ""}},
-		{"closed in work", referral.StatusClosed, []referral.Event{job}, dueEntry{}},
-	}
-	for _, tt := range tests {
-		r := referral.Referral{Area: "norfolk", Status: tt.status, Events: tt.events}
-		if got := dueOf(r); got != tt.want {
-			t.Errorf("%s: dueOf = %+v, want %+v", tt.name, got, tt.want)
-		}
 	}
 }

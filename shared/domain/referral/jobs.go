@@ -65,6 +65,27 @@ func parseJob(detail string) (Job, bool) {
 	return j, j.Start != (calendar.Date{})
 }
 
+// OutcomeCheckDue is when the outcome check of r's first job falls due (OutcomeCheckDays after it
+// started), while no outcome has been recorded; ok is false otherwise. A later job keeps the
+// first job's date: the check is a prompt, not a gate (SPEC §9).
+func (r Referral) OutcomeCheckDue() (day calendar.Date, ok bool) {
+	var first *Job
+	for _, e := range r.Events {
+		switch e.Type {
+		case EventOutcome:
+			return calendar.Date{}, false
+		case EventJobStarted:
+			if j, parsed := parseJob(e.Detail); parsed && first == nil {
+				first = &j
+			}
+		}
+	}
+	if first == nil {
+		return calendar.Date{}, false
+	}
+	return first.Start.AddDays(OutcomeCheckDays), true
+}
+
 // OutcomeRecorded reports whether an outcome was recorded after r's latest job start.
 func (r Referral) OutcomeRecorded() bool {
 	for i := len(r.Events) - 1; i >= 0; i-- {

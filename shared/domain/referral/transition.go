@@ -243,7 +243,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return Transition{}, err
 		}
 		next.Status, e.Type = StatusInWork, EventJobStarted
-		e.Detail = JobDetail(c.StartDate, c.HoursPerWeek, c.SelfEmployed)
+		e.Detail = fmt.Sprintf("%s;%dh;self-employed=%s", c.StartDate, c.HoursPerWeek, c.SelfEmployed)
 	case KindOutcome:
 		if r.Status != StatusInWork {
 			return refuse()

@@ -52,16 +52,25 @@ func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.
 			due = append(due, d.Reminder)
 		}
 	}
-	if by, ok := r.OutcomeCheckDue(); ok && !today.Before(by) && !sent[email.OutcomeCheck] {
+	if by, ok := outcomeCheckDue(r); ok && !today.Before(by) && !sent[email.OutcomeCheck] {
 		due = append(due, email.OutcomeCheck)
 	}
 	return due, nil
+}
+
+// outcomeCheckDue is the day r's outcome check falls due while it waits for one (SPEC §11): in
+// work, with no job outcome recorded yet.
+func outcomeCheckDue(r referral.Referral) (calendar.Date, bool) {
+	if r.Status != referral.StatusInWork {
+		return calendar.Date{}, false
+	}
+	return r.OutcomeCheckDue()
 }
 
 // settled reports whether the sweep has nothing more to send for r, ever, unless its state
 // changes: no deadline is open and no outcome check is to come (sent says what has been sent).
 // A settled referral may leave the Due index, so the sweep's cost stays with what is due.
 func settled(r referral.Referral, sent map[email.Kind]bool) bool {
-	_, awaiting := r.OutcomeCheckDue()
+	_, awaiting := outcomeCheckDue(r)
 	return len(OpenDeadlines(r)) == 0 && (!awaiting || sent[email.OutcomeCheck])
 }
