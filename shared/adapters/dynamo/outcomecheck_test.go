@@ -90,10 +90,9 @@ func specialistsWithAddresses(t *testing.T, suffix string, emails map[string]str
 	return out
 }
 
-// inWork records a referral through the intake store, its first meeting through the progress
-// store, then its first job start (started on start) as the outcomes lane's store does: the
-// transition's status and event, and the Due entry dueOf decides (withDue): dueAt = start + 16
-// weeks, dueKind = outcome-check.
+// inWork records a referral through the intake store, then its first meeting and its first job
+// start (started on start) through Apply and the progress store, which sets its Due entry to the
+// outcome check: dueAt = start + 16 weeks, dueKind = outcome-check.
 func (f outcomeFixture) inWork(t *testing.T, nhs string, start calendar.Date) referral.Referral {
 	t.Helper()
 	ctx := context.Background()
@@ -107,13 +106,16 @@ func (f outcomeFixture) inWork(t *testing.T, nhs string, start calendar.Date) re
 		t.Fatal(err)
 	}
 	r = tr.Referral
-	// The job start as the transition function decides it (the outcomes lane's Apply).
-	tr = decided(r, referral.Event{At: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), Type: referral.EventJobStarted, By: r.SpecialistID,
-		Via: referral.ViaSignedLink, Detail: referral.JobDetail(start.String(), 16, "no")}, referral.StatusInWork)
-	tr.Referral.Events = append(slices.Clip(r.Events), tr.Event)
-	update := appendEvent(tr.Event).Set(expression.Name("status"), expression.Value(tr.Referral.Status))
-	if err := f.progress.update(ctx, "record job start on", r, stillAsRead(r), withDue(update, tr.Referral)); err != nil {
+	tr, err = referral.Apply(r, referral.Command{Kind: referral.KindJobStart, Actor: referral.ActorSpecialist, By: r.SpecialistID, Via: referral.ViaSignedLink,
+		StartDate: start.String(), HoursPerWeek: 16, SelfEmployed: "no"}, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := f.progress.RecordJobStart(ctx, r, tr); err != nil {
+		t.Fatal(err)
+	}
+	if it := f.stored(t, r.ID); it.DueKind != dueOutcomeCheck || it.DueAt != start.AddDays(referral.OutcomeCheckDays).String() {
+		t.Fatalf("after the job start the Due entry is %q/%q, want the outcome check", it.DueAt, it.DueKind)
 	}
 	return tr.Referral
 }
@@ -200,6 +202,15 @@ func TestSweepOutcomeCheckThroughSES(t *testing.T) {
 			// As if the sweep read the index before the outcome's store removed the entry: only the
 			// event is stored, and the sweep's re-read must see it.
 			if err := f.progress.update(context.Background(), "record outcome on", r, stillAsRead(r), appendEvent(tr.Event)); err != nil {
+				t.Fatal(err)
+			}
+		}, []time.Time{due, due.AddDate(0, 0, 1)}, []int{0, 0}},
+		{"none once an outcome is recorded through the store", func(t *testing.T, f outcomeFixture, r referral.Referral) {
+			tr, err := referral.Apply(r, referral.Command{Kind: referral.KindOutcome, Actor: referral.ActorSpecialist, By: r.SpecialistID, Via: referral.ViaSignedLink, Sustained: "no"}, dayBefore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.progress.RecordOutcome(context.Background(), r, tr); err != nil {
 				t.Fatal(err)
 			}
 		}, []time.Time{due, due.AddDate(0, 0, 1)}, []int{0, 0}},

@@ -91,6 +91,26 @@ func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, t ref
 	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(t.Event))
 }
 
+// RecordEmployerContact stores t, an employer contact on r as read: its event, on condition that r
+// is still as read, history included.
+func (p *Progress) RecordEmployerContact(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	return p.update(ctx, "record employer contact on", r, historyAsRead(r), appendEvent(t.Event))
+}
+
+// RecordJobStart stores t, a job start on r as read: its status (in-work), its event and its Due
+// entry (dueOf: the first job's outcome check, until an outcome is recorded), on condition that r
+// is still as read, history included. The caseload is unchanged: in-work holds its unit.
+func (p *Progress) RecordJobStart(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	update := appendEvent(t.Event).Set(expression.Name("status"), expression.Value(t.Referral.Status))
+	return p.update(ctx, "record job start on", r, historyAsRead(r), withDue(update, t.Referral))
+}
+
+// RecordOutcome stores t, a job outcome on r as read: its event and its Due entry (dueOf: no
+// outcome check is due any more), on condition that r is still as read, history included.
+func (p *Progress) RecordOutcome(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	return p.update(ctx, "record outcome on", r, historyAsRead(r), withDue(appendEvent(t.Event), t.Referral))
+}
+
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
 	if err != nil {
@@ -335,6 +355,12 @@ func stillAsRead(r referral.Referral) expression.ConditionBuilder {
 		And(expression.Name("status").Equal(expression.Value(r.Status))).
 		And(expression.Name("area").Equal(expression.Value(r.Area))).
 		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
+}
+
+// historyAsRead is stillAsRead with r's history unchanged too: events that keep the status (an
+// employer contact, a second job, an outcome) are then decided on the history they were read with.
+func historyAsRead(r referral.Referral) expression.ConditionBuilder {
+	return stillAsRead(r).And(expression.Name("events").Size().Equal(expression.Value(len(r.Events))))
 }
 
 // appendEvent starts an update that appends e to the referral's audit history.
