@@ -10,6 +10,8 @@
 //   - consumed capacity per referral of the intake, its notifications and the reminder sweep, by
 //     running the stores in-process over a client that asks DynamoDB for consumed capacity
 //     (capacity_test.go), and the sweep's reads at 1,000 and 100,000 stored referrals;
+//   - the specialist's actions (contact, meeting, close) through the progress store, with their
+//     writes at AWS rates from the items' sizes (actions_test.go);
 //   - IntakeFunction's cold start and binary size against a hello-world aws-lambda-go function
 //     built and run the same way (coldstart_test.go).
 package bench
@@ -36,6 +38,8 @@ type results struct {
 	Latency    latencyResult
 	Throughput throughputResult
 	Capacity   capacityResult
+	Actions    actionsResult
+	Revisit    revisitResult
 	Sweep      sweepResult
 	Took       time.Duration
 }
@@ -50,7 +54,9 @@ func TestBench(t *testing.T) {
 	r.Latency, r.Throughput = measureService(t, root)
 	var template referralTemplate
 	r.Capacity, template = measureCapacity(t, root)
+	r.Actions = measureActions(t, root)
 	r.Sweep = measureSweep(t, root, template)
+	r.Revisit = measureRevisit(t, root, template)
 	r.Took = time.Since(start)
 
 	figures := r.figures()

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -275,16 +273,7 @@ func measureSweep(t *testing.T, root string, tmpl referralTemplate) sweepResult 
 		names["DirectoryTable"] = tmpl.Directory // whose specialists the sweep emails
 		m := newMeter(names)
 		mdb := &meteredDB{db: db, m: m, mode: ddb.ReturnConsumedCapacityIndexes}
-		sweep := &notify.Sweep{
-			Due: dynamo.NewDue(mdb, dynamo.Tables{Referrals: tables["ReferralsTable"], Directory: tmpl.Directory}),
-			Notifier: &notify.Notifier{
-				Store: dynamo.NewNotifications(mdb, tables["ReferralsTable"]), People: dynamo.NewDirectory(mdb, tmpl.Directory),
-				Mailer: discardMailer{}, Links: stubLinks{}, BaseURL: "https://example.org", LinkTTL: 28 * 24 * time.Hour,
-				Now: func() time.Time { return now }, Via: "schedule",
-			},
-			Calendar: calendar.Embedded(), Metrics: nopCounter{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			ResendAfter: 24 * time.Hour,
-		}
+		sweep := benchSweep(mdb, tables["ReferralsTable"], tmpl.Directory, now)
 		sum, err := sweep.Run(context.Background(), now)
 		if err != nil {
 			t.Fatalf("sweep over %d: %v", total, err)

@@ -88,7 +88,9 @@ func (r results) figures() []figure {
 				units(c.Notify.Write), units(c.Notify.Read), breakdown(c.Notify.ByWrite), breakdown(c.Notify.ByRead))},
 	)
 
+	out = append(out, r.Actions.figure())
 	out = append(out, r.Sweep.figures()...)
+	out = append(out, r.Revisit.figure())
 
 	cold := r.Cold
 	hello, intake := median(cold.Hello), median(cold.Intake)
@@ -357,9 +359,17 @@ func (r results) markdown(figures []figure) string {
 	fmt.Fprintf(&b, "- **Capacity**: the stores in-process over a client that sets `ReturnConsumedCapacity` on every call (TOTAL, then "+
 		"INDEXES), %d referrals each, averaged. Notifications: `notify.Notifier` with a mailer that discards, for each referral "+
 		"the acknowledgement and assignment, plus one more pass (the confirms' MODIFY stream record).\n", capacityReferrals)
+	fmt.Fprintf(&b, "- **Specialist actions**: %d referrals recorded by the intake's store for each life (contact, first "+
+		"meeting, close; and contact, meeting, employer contact, job start, outcome, close), each action taken as ActionsFunction does (`referral.Progress.View` for the page, then `Record` for the "+
+		"button, over `dynamo.Progress` and the waitlist drain) on the metered client (INDEXES), averaged; writes at AWS "+
+		"rates from each item's size before and after the action (the larger; 2 units per KB in a transaction) and the "+
+		"index entries whose keys changed (delete and put).\n", actionsReferrals)
 	fmt.Fprintf(&b, "- **Sweep**: %s and %s copies of a stored referral written with parallel BatchWriteItem (%s took %s), "+
 		"%d of them due for contact by the sweep's horizon and the rest 30 days or more later; one `notify.Sweep` run each, at %s.\n",
 		thousands(sweepSmall), thousands(sweepLarge), thousands(sweepLarge), r.Sweep.SeedLarge.Round(time.Second), sweepDue, sweepNowRFC)
+	fmt.Fprintf(&b, "- **Sweep re-visit**: %s stored referrals, %d of them due; the sweep run once (it reminds them), then "+
+		"again half an hour later (nothing resent) on the metered client: the second run's units per due referral.\n",
+		thousands(sweepSmall), sweepDue)
 	fmt.Fprintf(&b, "- **Cold start**: a fresh local stack per sample, so each invocation is a new worker's first; Init Duration "+
 		"is exec of the bootstrap to its first Runtime API `/next`. The hello world (infra/bench/testdata/hello) is built and run "+
 		"the same way from its own template. Samples (ms): hello %s; intake %s.\n", durations(r.Cold.Hello), durations(r.Cold.Intake))
