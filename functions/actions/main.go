@@ -25,6 +25,7 @@ import (
 	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
+	"github.com/ipspc/referrals/shared/lib/settings"
 )
 
 func main() {
@@ -38,6 +39,11 @@ func main() {
 func run() error {
 	cfg, err := actions.ConfigFromEnv(os.Getenv)
 	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	env := settings.New(os.Getenv)
+	returnsTable := env.Required("RETURNS_TABLE") // the lead's report (SPEC §12)
+	if err := env.Err(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	ctx := context.Background()
@@ -95,9 +101,10 @@ func run() error {
 			Store: moves, Areas: directory.Finder{Prefixes: prefixes}, Names: moves, Drain: drain,
 			Calendar: calendar.Embedded(), Policy: cfg.Policy, Now: time.Now, Attempts: 5,
 		},
-		Log:    h.Log,
-		Now:    time.Now,
-		Budget: h.Budget,
+		Returns: dynamo.NewReturns(db, returnsTable),
+		Log:     h.Log,
+		Now:     time.Now,
+		Budget:  h.Budget,
 	}
 	lambda.Start(lead.Dispatch(leads.Handle, h.Handle))
 	return nil

@@ -72,11 +72,12 @@ func run() error {
 		Log:         log,
 		ResendAfter: 15 * time.Minute,
 		Digests: &lead.Digests{
-			Areas:   people,
-			Store:   dynamo.NewWorklists(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
-			Links:   signer,
-			Mailer:  sender,
-			BaseURL: cfg.BaseURL,
+			Areas:    people,
+			Store:    dynamo.NewWorklists(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
+			Received: dynamo.NewReturns(db, cfg.ReturnsTable),
+			Links:    signer,
+			Mailer:   sender,
+			BaseURL:  cfg.BaseURL,
 		},
 	}}
 	lambda.Start(h.Handle)

@@ -92,6 +92,8 @@ func (r results) figures() []figure {
 	out = append(out, r.Sweep.figures()...)
 	out = append(out, r.Revisit.figure())
 
+	out = append(out, r.Report.figure())
+
 	cold := r.Cold
 	hello, intake := median(cold.Hello), median(cold.Intake)
 	coldRatio := ratio(intake, hello)
@@ -374,6 +376,11 @@ func (r results) markdown(figures []figure) string {
 	fmt.Fprintf(&b, "- **Sweep re-visit**: %s stored referrals, %d of them due; the sweep run once (it reminds them), then "+
 		"again half an hour later (nothing resent) on the metered client: the second run's units per due referral.\n",
 		thousands(sweepSmall), sweepDue)
+	fmt.Fprintf(&b, "- **Report**: the returns table holds %s facts a referral for %s referrals of one area spread over the 12 "+
+		"months asked for, that area's month-end snapshot before them, and %s or %s other referrals' facts (a quarter in the "+
+		"same area's earlier months, the rest in eleven other areas over 2024–2026; %s took %s to write); one `returns.Read` "+
+		"of the area for %s to %s each.\n", fmt.Sprint(factsPerReferral), thousands(reportOwn), thousands(reportSmall),
+		thousands(reportLarge), thousands(reportLarge), r.Report.SeedLarge.Round(time.Second), reportFrom, reportTo)
 	fmt.Fprintf(&b, "- **Cold start**: a fresh local stack per sample, so each invocation is a new worker's first; Init Duration "+
 		"is exec of the bootstrap to its first Runtime API `/next`. The hello world (infra/bench/testdata/hello) is built and run "+
 		"the same way from its own template. Samples (ms): hello %s; intake %s.\n", durations(r.Cold.Hello), durations(r.Cold.Intake))

@@ -53,6 +53,7 @@ var (
 	_ NotificationsAPI = Calls{}
 	_ ProgressAPI      = Calls{}
 	_ ReferralsAPI     = Calls{}
+	_ ReturnsAPI       = Calls{}
 	_ WorklistAPI      = Calls{}
 )
 

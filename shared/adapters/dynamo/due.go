@@ -53,7 +53,7 @@ func dueOf(r referral.Referral) dueEntry {
 	case referral.StatusContacted:
 		return dueEntry{Shard: r.Area, At: r.MeetBy.String(), Kind: dueMeeting}
 	case referral.StatusInWork:
-		if day, ok := r.OutcomeCheckDue(); ok {
+		if day, ok := r.OutcomeCheckPending(); ok {
 			return dueEntry{Shard: r.Area, At: day.String(), Kind: dueOutcomeCheck}
 		}
 		return dueEntry{Shard: r.Area, At: noDeadline}

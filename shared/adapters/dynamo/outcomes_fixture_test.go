@@ -145,6 +145,7 @@ func TestDueOfOutcomeCheck(t *testing.T) {
 		{"a second job keeps the first's date", []referral.Event{job("2026-12-01"), job("2027-01-04")}, dueEntry{"norfolk", "2027-03-23", dueOutcomeCheck}},
 		{"outcome recorded", []referral.Event{job("2026-12-01"), outcome}, dueEntry{"norfolk", noDeadline, ""}},
 		{"a job after the outcome", []referral.Event{job("2026-12-01"), outcome, job("2027-01-04")}, dueEntry{"norfolk", noDeadline, ""}},
+		{"check already emailed, a later job", []referral.Event{job("2026-12-01"), {Type: referral.EventEmailed, Detail: referral.OutcomeCheckNotice}, job("2027-01-04")}, dueEntry{"norfolk", noDeadline, ""}},
 	}
 	for _, tt := range tests {
 		r := referral.Referral{Area: "norfolk", Status: referral.StatusInWork, Events: tt.events}

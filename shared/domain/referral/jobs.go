@@ -86,6 +86,21 @@ func (r Referral) OutcomeCheckDue() (day calendar.Date, ok bool) {
 	return first.Start.AddDays(OutcomeCheckDays), true
 }
 
+// OutcomeCheckNotice is the Detail of the emailed event that records the outcome-check email
+// (the email kind's name, as every emailed event carries).
+const OutcomeCheckNotice = "outcome-check"
+
+// OutcomeCheckPending is OutcomeCheckDue until the outcome check has been emailed: after that
+// nothing is left to send, so a store need not keep the referral where the sweep looks.
+func (r Referral) OutcomeCheckPending() (day calendar.Date, ok bool) {
+	for _, e := range r.Events {
+		if e.Type == EventEmailed && e.Detail == OutcomeCheckNotice {
+			return calendar.Date{}, false
+		}
+	}
+	return r.OutcomeCheckDue()
+}
+
 // OutcomeRecorded reports whether an outcome was recorded after r's latest job start.
 func (r Referral) OutcomeRecorded() bool {
 	for i := len(r.Events) - 1; i >= 0; i-- {
