@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/domain/returns"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 )
@@ -167,39 +168,57 @@ func TestReturnsScheduleWritesSnapshots(t *testing.T) {
 	}
 }
 
-// TestReturnsCountAJourneyOnce takes one referral, alone in its area, through contact, the first
-// meeting, an employer contact, a 20-hour job start and a sustained outcome (issue 13's "done
-// when"), each posted twice as a retried click would be: once ReturnsFunction has caught up with
-// the stream, the area's CSV for the month counts each exactly once.
+// TestReturnsCountAJourneyOnce is issue 13's "done when": one referral, alone in its area, taken
+// through contact, the first meeting, an employer contact and a 20-hour job start (each posted
+// twice, as a retried click would be); then, by time travel, the reminders run 16 weeks on sends
+// its specialist one outcome check however often it runs, and the "yes" is posted through that
+// email's own link. Once ReturnsFunction has caught up with the stream, the area's CSV for the
+// month counts each step exactly once.
+//
+// Not parallel: it moves the schedule's clock (as TestRemindersAndEscalations does).
 func TestReturnsCountAJourneyOnce(t *testing.T) {
 	requireStack(t)
-	t.Parallel()
 	const area, specialist = "e2e-returns", "returns-one"
 	r := submitReferral(t, newPatient(t), "ZE8 1AA")
 	if r.Status != "assigned" {
 		t.Fatalf("referral %s: %s, want assigned", r.ReferralID, r.Status)
 	}
-	token := linkSigner(t).Sign(r.ReferralID, specialist, time.Now().Add(time.Hour))
-	today := calendar.DateOf(time.Now()).String()
-	for _, step := range []struct {
-		action string
-		form   url.Values
-	}{
-		{"contact", url.Values{}},
-		{"meeting", url.Values{}},
-		{"employer-contact", url.Values{"date": {today}}},
-		{"job-start", url.Values{"startDate": {today}, "hoursPerWeek": {"20"}, "selfEmployed": {"no"}}},
-		{"outcome", url.Values{"sustained": {"yes"}}},
-	} {
-		step.form.Set("token", token)
+	post := func(action, token string, form url.Values) {
+		t.Helper()
+		form.Set("token", token)
 		for range 2 {
-			res := do(t, http.MethodPost, "/referrals/"+r.ReferralID+"/"+step.action, "application/x-www-form-urlencoded", step.form.Encode(), nil)
+			res := do(t, http.MethodPost, "/referrals/"+r.ReferralID+"/"+action, "application/x-www-form-urlencoded", form.Encode(), nil)
 			if res.Status != http.StatusOK {
-				t.Fatalf("%s = %d: %.400s", step.action, res.Status, res.Body)
+				t.Fatalf("%s = %d: %.400s", action, res.Status, res.Body)
 			}
 		}
 	}
+	token := linkSigner(t).Sign(r.ReferralID, specialist, time.Now().Add(time.Hour))
+	start := calendar.DateOf(time.Now())
+	post("contact", token, url.Values{})
+	post("meeting", token, url.Values{})
+	post("employer-contact", token, url.Values{"date": {start.String()}})
+	post("job-start", token, url.Values{"startDate": {start.String()}, "hoursPerWeek": {"20"}, "selfEmployed": {"no"}})
+	streamsCaughtUp(t)
+
+	due := start.AddDays(referral.OutcomeCheckDays)
+	for _, when := range []time.Time{londonAt(t, due, 9), londonAt(t, due, 10), londonAt(t, due.AddDays(1), 9)} {
+		remind(t, when)
+		if got := kinds(emails(t, r.ReferralID), "record the job outcome"); len(got) != 1 {
+			t.Fatalf("after the run at %s: %d outcome checks, want 1", when, len(got))
+		}
+	}
+	check := kinds(emails(t, r.ReferralID), "record the job outcome")[0]
+	if to := check.Destination.To; len(to) != 1 || to[0] != specialist+"@example.org" {
+		t.Errorf("outcome check sent to %v, want the specialist", to)
+	}
+	id, linkToken := linkParts(t, signedLinkOf(t, check))
+	if id != r.ReferralID {
+		t.Fatalf("the outcome check links to %s, want %s", id, r.ReferralID)
+	}
+	post("outcome", linkToken, url.Values{"sustained": {"yes"}})
 	streamsCaughtUp(t) // every record of the referral reached ReturnsFunction
+
 	month := returns.Month(time.Now())
 	res := do(t, http.MethodGet, reportPath(area, leadLink(t, area, "lead.e2e-returns@example.org", time.Now()), month, "csv"), "", "", nil)
 	want := strings.Join(returns.Header, ",") + "\n" +
