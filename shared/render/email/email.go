@@ -10,16 +10,13 @@
 package email
 
 import (
-	"embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
-	texttemplate "text/template"
 	"unicode"
 	"unicode/utf8"
 
@@ -247,23 +244,15 @@ func Render(m Message) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	t := templates()[m.Kind]
-	var subject, text, html strings.Builder
-	if err := t.text.ExecuteTemplate(&subject, "subject", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s subject: %w", m.Kind, err)
-	}
-	// Nothing user-typed reaches a subject, but check what is sent, not what was meant.
-	v.Subject = strings.TrimSpace(subject.String())
+	c := contents[m.Kind]
+	// Nothing user-typed reaches a subject but names, cleaned; check what is sent, not what was meant.
+	v.Subject = strings.TrimSpace(c.subject(v))
 	if v.Subject == "" || strings.ContainsFunc(v.Subject, unsafeRune) {
 		return Rendered{}, fmt.Errorf("%w: %s subject is empty or has control characters", ErrInvalidMessage, m.Kind)
 	}
-	if err := t.text.ExecuteTemplate(&text, "layout", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s text: %w", m.Kind, err)
-	}
-	if err := t.html.ExecuteTemplate(&html, "layout", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s HTML: %w", m.Kind, err)
-	}
-	return Rendered{Subject: v.Subject, Text: tidyText(text.String()), HTML: tidyHTML(html.String())}, nil
+	body := func(w *writer) { c.body(w, v) }
+	return Rendered{Subject: v.Subject, Text: compose(false, v.Subject, v.Greeting, body),
+		HTML: compose(true, v.Subject, v.Greeting, body)}, nil
 }
 
 // check validates m against its kind's rules and returns the view the templates render.
@@ -519,27 +508,3 @@ func tidyHTML(s string) string {
 	}
 	return b.String()
 }
-
-//go:embed templates
-var templateFS embed.FS
-
-type kindTemplates struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
-}
-
-// templates holds each kind's parsed templates, parsed once on first use (functions that only
-// link this package through a store never render an email, and should not pay for parsing at
-// start-up); a broken template fails every test in this package.
-var templates = sync.OnceValue(func() map[Kind]kindTemplates {
-	m := make(map[Kind]kindTemplates, len(Kinds))
-	for _, k := range Kinds {
-		m[k] = kindTemplates{
-			text: texttemplate.Must(texttemplate.New(string(k)).Option("missingkey=error").
-				ParseFS(templateFS, "templates/layout.txt", "templates/"+string(k)+".txt")),
-			html: htmltemplate.Must(htmltemplate.New(string(k)).Option("missingkey=error").
-				ParseFS(templateFS, "templates/layout.html", "templates/"+string(k)+".html")),
-		}
-	}
-	return m
-})
