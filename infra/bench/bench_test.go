@@ -34,7 +34,8 @@ type results struct {
 	Cold       coldResult
 	Sizes      sizeResult
 	Latency    latencyResult
-	Throughput throughputResult
+	Throughput throughputResult // loadClients: the judged figure
+	Crowd      throughputResult // crowdClients
 	Capacity   capacityResult
 	Sweep      sweepResult
 	Took       time.Duration
@@ -56,7 +57,7 @@ func TestBench(t *testing.T) {
 	r.Machine = describeMachine(t, root)
 	// Cold starts first, while nothing else has warmed or loaded the machine.
 	r.Cold, r.Sizes = measureColdStarts(t, root)
-	r.Latency, r.Throughput = measureService(t, root)
+	r.Latency, r.Throughput, r.Crowd = measureService(t, root)
 	var template referralTemplate
 	r.Capacity, template = measureCapacity(t, root)
 	r.Sweep = measureSweep(t, root, template)
