@@ -224,7 +224,7 @@ func (r results) figures() []figure {
 	cpuSays := ""
 	if per := tp.CPU.per(tp.OK).total(); per > 0 && cpus > 0 {
 		ceiling := float64(cpus) / per.Seconds()
-		cpuSays = fmt.Sprintf(" Each referral cost %s of CPU time, so this machine's %d CPUs could take at most about %.0f/s "+
+		cpuSays = fmt.Sprintf(" CPU time per referral was %s, so this machine's %d CPUs could take at most about %.0f/s "+
 			"with nothing else on them; the run reached %.0f%% of that (the 1-minute load average was %.1f: other work shared the "+
 			"CPUs).", tp.cpuText(), cpus, ceiling, 100*tp.Rate/ceiling, tp.Load)
 	}
