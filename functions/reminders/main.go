@@ -62,7 +62,7 @@ func run() error {
 		Claimant: notify.LambdaClaimant,
 	}
 	h := &notify.ScheduleHandler{Sweep: &notify.Sweep{
-		Due:         dynamo.NewDue(db, cfg.ReferralsTable),
+		Due:         dynamo.NewDue(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
 		Notifier:    n,
 		Calendar:    calendar.Embedded(),
 		Metrics:     metrics.New(os.Stdout),

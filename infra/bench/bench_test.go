@@ -10,6 +10,8 @@
 //   - consumed capacity per referral of the intake, its notifications and the reminder sweep, by
 //     running the stores in-process over a client that asks DynamoDB for consumed capacity
 //     (capacity_test.go), and the sweep's reads at 1,000 and 100,000 stored referrals;
+//   - the specialist's actions (contact, meeting, close) through the progress store, with their
+//     writes at AWS rates from the items' sizes (actions_test.go);
 //   - IntakeFunction's cold start and binary size against a hello-world aws-lambda-go function
 //     built and run the same way (coldstart_test.go).
 package bench
@@ -37,21 +39,14 @@ type results struct {
 	Throughput throughputResult // loadClients: the judged figure
 	Crowd      throughputResult // crowdClients
 	Capacity   capacityResult
+	Actions    actionsResult
+	Revisit    revisitResult
 	Sweep      sweepResult
 	Took       time.Duration
 }
 
 func TestBench(t *testing.T) {
-	if os.Getenv("IPSPC_BENCH") != "1" {
-		t.Skip("benchmarks run with `make bench` (IPSPC_BENCH=1), not in make test")
-	}
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run `make bench`, which starts DynamoDB Local")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := benchRoot(t)
 	start := time.Now()
 	var r results
 	r.Machine = describeMachine(t, root)
@@ -60,7 +55,9 @@ func TestBench(t *testing.T) {
 	r.Latency, r.Throughput, r.Crowd = measureService(t, root)
 	var template referralTemplate
 	r.Capacity, template = measureCapacity(t, root)
+	r.Actions = measureActions(t, root)
 	r.Sweep = measureSweep(t, root, template)
+	r.Revisit = measureRevisit(t, root, template)
 	r.Took = time.Since(start)
 
 	figures := r.figures()

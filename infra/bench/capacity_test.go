@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -40,8 +38,11 @@ type capacityResult struct {
 	// IntakeNoKey is the same without an idempotency claim.
 	IntakeNoKey reading
 	// Item sizes in bytes, and the write units they cost at AWS's published rates.
-	Sizes       map[string]int
-	ModelWrites float64 // transactional: 2 units per KB started, per item; the Due index entry at 1
+	Sizes map[string]int
+	// IndexEntries are the referral's entries in the referrals table's indexes (template.yaml's,
+	// those whose keys the stored referral has), by index, in bytes.
+	IndexEntries map[string]int
+	ModelWrites  float64 // transactional: 2 units per KB started, per item; each index entry at 1
 	// Notifications: the two intake emails (load, claim, confirm), plus the re-read the confirms'
 	// own stream record causes.
 	Notify reading
@@ -149,17 +150,14 @@ func measureCapacity(t *testing.T, root string) (capacityResult, referralTemplat
 		"referral":   itemSize(refItem),
 		"open case":  itemSize(getItem(t, db, tables["ReferralsTable"], "OPEN#"+benchArea+"#"+patientKey, "#OPEN")),
 		"specialist": itemSize(getItem(t, db, tables["DirectoryTable"], "AREA#"+benchArea, "SPECIALIST#"+specialist)),
-		"Due entry":  itemSize(keysOnly(refItem, "pk", "sk", "dueShard", "dueAt")),
-		// The lead's worklist and digest indexes (keys only): every referral is in both.
-		"AreaStatus entry":   itemSize(keysOnly(refItem, "pk", "sk", "area", "status")),
-		"AreaReceived entry": itemSize(keysOnly(refItem, "pk", "sk", "area", "receivedAt")),
 	}
 	for _, k := range []string{"referral", "open case", "specialist"} {
 		r.ModelWrites += 2 * writeUnits(r.Sizes[k])
 	}
 	// Index entries are written at the standard rate, transaction or not: one unit per KB each.
-	for _, k := range []string{"Due entry", "AreaStatus entry", "AreaReceived entry"} {
-		r.ModelWrites += writeUnits(r.Sizes[k])
+	r.IndexEntries = indexEntries(t, root, refItem)
+	for _, size := range r.IndexEntries {
+		r.ModelWrites += writeUnits(size)
 	}
 
 	// The notifier on the same referrals: acknowledgement and assignment each loaded, claimed,
@@ -203,6 +201,28 @@ func getItem(t *testing.T, db *dynamodb.Client, table, pk, sk string) map[string
 		t.Fatalf("get %s %s from %s: %v", pk, sk, table, err)
 	}
 	return out.Item
+}
+
+// indexEntries are item's entries in the referrals table's indexes as template.yaml declares them
+// (an index whose key attributes item lacks has none), by index, in bytes: keys only, as every
+// index of the table projects.
+func indexEntries(t *testing.T, root string, item map[string]ddb.AttributeValue) map[string]int {
+	t.Helper()
+	tmpl, err := localstack.LoadTemplate(filepath.Join(root, "template.yaml"), localstack.TemplateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, gsi := range tmpl.Table("ReferralsTable").Input.GlobalSecondaryIndexes {
+		keys := []string{"pk", "sk"}
+		for _, k := range gsi.KeySchema {
+			keys = append(keys, aws.ToString(k.AttributeName))
+		}
+		if entry := keysOnly(item, keys...); len(entry) == len(keys) {
+			out[aws.ToString(gsi.IndexName)] = itemSize(entry)
+		}
+	}
+	return out
 }
 
 func keysOnly(item map[string]ddb.AttributeValue, keys ...string) map[string]ddb.AttributeValue {
@@ -253,16 +273,7 @@ func measureSweep(t *testing.T, root string, tmpl referralTemplate) sweepResult 
 		names["DirectoryTable"] = tmpl.Directory // whose specialists the sweep emails
 		m := newMeter(names)
 		mdb := &meteredDB{db: db, m: m, mode: ddb.ReturnConsumedCapacityIndexes}
-		sweep := &notify.Sweep{
-			Due: dynamo.NewDue(mdb, tables["ReferralsTable"]),
-			Notifier: &notify.Notifier{
-				Store: dynamo.NewNotifications(mdb, tables["ReferralsTable"]), People: dynamo.NewDirectory(mdb, tmpl.Directory),
-				Mailer: discardMailer{}, Links: stubLinks{}, BaseURL: "https://example.org", LinkTTL: 28 * 24 * time.Hour,
-				Now: func() time.Time { return now }, Via: "schedule",
-			},
-			Calendar: calendar.Embedded(), Metrics: nopCounter{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			ResendAfter: 24 * time.Hour,
-		}
+		sweep := benchSweep(mdb, tables["ReferralsTable"], tmpl.Directory, now)
 		sum, err := sweep.Run(context.Background(), now)
 		if err != nil {
 			t.Fatalf("sweep over %d: %v", total, err)

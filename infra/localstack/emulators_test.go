@@ -171,7 +171,7 @@ func TestCreateTablesFromProjectTemplate(t *testing.T) {
 		wantStream bool
 		wantGSIs   int
 	}{
-		{"ReferralsTable", "expiresAt", true, 4}, // Waitlist, Due, AreaStatus, AreaReceived
+		{"ReferralsTable", "expiresAt", true, 3}, // Waitlist, Due, AreaReceived
 		{"DirectoryTable", "", false, 0},
 	}
 	for _, tt := range tests {

@@ -266,7 +266,7 @@ func TestProjectTemplate(t *testing.T) {
 			t.Errorf("route %s missing from %v", k, slices.Sorted(maps.Keys(routes)))
 		}
 	}
-	if rt := tmpl.Table("ReferralsTable"); rt == nil || rt.Input.StreamSpecification == nil || len(rt.Input.GlobalSecondaryIndexes) != 4 { // Waitlist, Due, AreaStatus, AreaReceived
+	if rt := tmpl.Table("ReferralsTable"); rt == nil || rt.Input.StreamSpecification == nil || len(rt.Input.GlobalSecondaryIndexes) != 3 { // Waitlist, Due, AreaReceived
 		t.Errorf("ReferralsTable = %+v", rt)
 	}
 }

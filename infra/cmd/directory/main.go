@@ -187,7 +187,7 @@ func freesCapacity(cmd string, args []string) bool {
 // drain assigns waitlisted referrals, oldest first, in every area that has any (SPEC §5). The
 // assignment emails follow from the referrals table's stream, as for any assignment.
 func drain(ctx context.Context, client *dynamodb.Client, directoryTable, referralsTable string, stdout io.Writer) error {
-	waiting, err := dynamo.NewDue(client, referralsTable).WaitlistCounts(ctx)
+	waiting, err := dynamo.NewDue(client, dynamo.Tables{Referrals: referralsTable, Directory: directoryTable}).WaitlistCounts(ctx)
 	if err != nil {
 		return err
 	}

@@ -462,12 +462,17 @@ func (d *Directory) areaExists(ctx context.Context, areaID string) (bool, error)
 // scan reads every item matching filter into out (a pointer to a slice). The directory table is
 // small; scans are for listing and admin only.
 func (d *Directory) scan(ctx context.Context, filter expression.ConditionBuilder, out any) error {
+	return scanItems(ctx, d.client, d.table, filter, out)
+}
+
+// scanItems reads every item of table matching filter into out (a pointer to a slice), consistently.
+func scanItems(ctx context.Context, client dynamodb.ScanAPIClient, table string, filter expression.ConditionBuilder, out any) error {
 	expr, err := expression.NewBuilder().WithFilter(filter).Build()
 	if err != nil {
 		return err
 	}
-	pages := dynamodb.NewScanPaginator(d.client, &dynamodb.ScanInput{
-		TableName:                 aws.String(d.table),
+	pages := dynamodb.NewScanPaginator(client, &dynamodb.ScanInput{
+		TableName:                 aws.String(table),
 		FilterExpression:          expr.Filter(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),

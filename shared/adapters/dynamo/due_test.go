@@ -115,7 +115,7 @@ func sweepReadUnits(t *testing.T, total, due int) (units float64, visited int) {
 	seedReferrals(t, client, table, total, due, horizon)
 
 	meter := &capacityMeter{}
-	finder := NewDue(client, table)
+	finder := NewDue(client, Tables{Referrals: table, Directory: dirTable})
 	finder.Consumed = meter.add
 	store := NewNotifications(client, table)
 	store.Consumed = meter.add

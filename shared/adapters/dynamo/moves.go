@@ -275,7 +275,7 @@ func referralMove(before, r referral.Referral, t referral.Transition) expression
 		u = u.Remove(expression.Name("specialistId"))
 	}
 	if r.Area == before.Area {
-		return u // a reassign: deadlines and due keys stay (docs/decisions.md)
+		return withDue(u, r) // a reassign: deadlines, and so the due entry, stay (docs/decisions.md)
 	}
 	u = u.Set(expression.Name("area"), expression.Value(r.Area)).
 		Set(expression.Name("patient.postcode"), expression.Value(r.Patient.Postcode)).
@@ -288,16 +288,14 @@ func referralMove(before, r referral.Referral, t referral.Transition) expression
 	} else {
 		u = u.Remove(expression.Name("reReferral"))
 	}
+	// A transfer moves the due entry to the new area's partition (withDue).
 	if r.Status == referral.StatusWaitlisted {
-		return withoutDue(u.Set(expression.Name("waitArea"), expression.Value(r.Area)).
-			Set(expression.Name("waitSince"), expression.Value(waitSince(r))))
+		return withDue(u.Set(expression.Name("waitArea"), expression.Value(r.Area)).
+			Set(expression.Name("waitSince"), expression.Value(waitSince(r))), r)
 	}
-	return u.Set(expression.Name("assignedAt"), expression.Value(stamp(t.Event.At))).
-		Set(expression.Name("dueShard"), expression.Value(dueShard)).
-		Set(expression.Name("dueAt"), expression.Value(r.ContactBy.String())).
-		Set(expression.Name("dueKind"), expression.Value(dueContact)).
+	return withDue(u.Set(expression.Name("assignedAt"), expression.Value(stamp(t.Event.At))).
 		Remove(expression.Name("waitArea")).
-		Remove(expression.Name("waitSince"))
+		Remove(expression.Name("waitSince")), r)
 }
 
 // renotify lists the notification records a move clears so that its emails go again: the

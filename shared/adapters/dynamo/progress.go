@@ -66,32 +66,49 @@ func (p *Progress) Get(ctx context.Context, id string) (referral.Referral, error
 }
 
 // RecordContact stores t, a contact on r as read: its status and event. The next deadline becomes
-// the meeting: dueAt is copied from the item's own meetBy.
+// the meeting (withDue).
 func (p *Progress) RecordContact(ctx context.Context, r referral.Referral, t referral.Transition) error {
 	e := t.Event
 	update := appendEvent(e).
 		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
-		Set(expression.Name("contactedAt"), expression.Value(stamp(e.At))).
-		Set(expression.Name("dueShard"), expression.Value(dueShard)).
-		Set(expression.Name("dueAt"), expression.Name("meetBy")).
-		Set(expression.Name("dueKind"), expression.Value(dueMeeting))
-	return p.update(ctx, "record contact on", r, stillAsRead(r), update)
+		Set(expression.Name("contactedAt"), expression.Value(stamp(e.At)))
+	return p.update(ctx, "record contact on", r, stillAsRead(r), withDue(update, t.Referral))
 }
 
 // RecordMeeting stores t, a first meeting on r as read: its status and event. No deadline is
-// left, so the due attributes go and the referral leaves the Due index.
+// left: the referral stays in its area's Due partition at noDeadline (withDue), for the worklist.
 func (p *Progress) RecordMeeting(ctx context.Context, r referral.Referral, t referral.Transition) error {
 	e := t.Event
 	update := appendEvent(e).
 		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
 		Set(expression.Name("metAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("contactedAt"), expression.IfNotExists(expression.Name("contactedAt"), expression.Value(stamp(e.At))))
-	return p.update(ctx, "record meeting on", r, stillAsRead(r), withoutDue(update))
+	return p.update(ctx, "record meeting on", r, stillAsRead(r), withDue(update, t.Referral))
 }
 
 // RecordAttempt appends t's event (a contact attempt) to r, on condition that it is still as read.
 func (p *Progress) RecordAttempt(ctx context.Context, r referral.Referral, t referral.Transition) error {
 	return p.update(ctx, "record contact attempt on", r, stillAsRead(r), appendEvent(t.Event))
+}
+
+// RecordEmployerContact stores t, an employer contact on r as read: its event, on condition that r
+// is still as read, history included.
+func (p *Progress) RecordEmployerContact(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	return p.update(ctx, "record employer contact on", r, historyAsRead(r), appendEvent(t.Event))
+}
+
+// RecordJobStart stores t, a job start on r as read: its status (in-work), its event and its Due
+// entry (dueOf: the first job's outcome check, until an outcome is recorded), on condition that r
+// is still as read, history included. The caseload is unchanged: in-work holds its unit.
+func (p *Progress) RecordJobStart(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	update := appendEvent(t.Event).Set(expression.Name("status"), expression.Value(t.Referral.Status))
+	return p.update(ctx, "record job start on", r, historyAsRead(r), withDue(update, t.Referral))
+}
+
+// RecordOutcome stores t, a job outcome on r as read: its event and its Due entry (dueOf: no
+// outcome check is due any more), on condition that r is still as read, history included.
+func (p *Progress) RecordOutcome(ctx context.Context, r referral.Referral, t referral.Transition) error {
+	return p.update(ctx, "record outcome on", r, historyAsRead(r), withDue(appendEvent(t.Event), t.Referral))
 }
 
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
@@ -133,7 +150,7 @@ func (p *Progress) Close(ctx context.Context, r referral.Referral, t referral.Tr
 		Set(expression.Name("status"), expression.Value(t.Referral.Status)).
 		Set(expression.Name("closedAt"), expression.Value(stamp(e.At))).
 		Set(expression.Name("closeReason"), expression.Value(e.Detail))
-	return p.end(ctx, "close", r, e, cond, p.retain(withoutDue(update), e.At))
+	return p.end(ctx, "close", r, e, cond, p.retain(withDue(update, t.Referral), e.At))
 }
 
 // Withdraw stores t, a withdraw of r (SPEC §9), in one transaction with the release of its
@@ -162,7 +179,7 @@ func (p *Progress) Withdraw(ctx context.Context, r referral.Referral, t referral
 		update = update.Set(expression.Name("patient"), expression.Value(&ddb.AttributeValueMemberM{Value: patient})).
 			Remove(expression.Name("notes")).Remove(expression.Name("healthConditions")).Remove(expression.Name("patientKey"))
 	}
-	return p.end(ctx, "withdraw", r, e, asRead(r), p.retain(withoutDue(update), e.At))
+	return p.end(ctx, "withdraw", r, e, asRead(r), p.retain(withDue(update, t.Referral), e.At))
 }
 
 // retain sets the table's TTL attribute (expiresAt) ClosedRetention after at: a closed or
@@ -331,23 +348,25 @@ func (p *Progress) planRelease(r referral.Referral, open *openItem, skipCaseload
 	return items, nil
 }
 
-// stillAsRead is the condition of contact and meeting: the referral exists, in the status and with
-// the specialist it had when read.
+// stillAsRead is the condition of contact and meeting: the referral exists, in the status, area
+// and with the specialist it had when read (the due entry written is worked out from them).
 func stillAsRead(r referral.Referral) expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(attrPK)).
 		And(expression.Name("status").Equal(expression.Value(r.Status))).
+		And(expression.Name("area").Equal(expression.Value(r.Area))).
 		And(expression.Name("specialistId").Equal(expression.Value(r.SpecialistID)))
+}
+
+// historyAsRead is stillAsRead with r's history unchanged too: events that keep the status (an
+// employer contact, a second job, an outcome) are then decided on the history they were read with.
+func historyAsRead(r referral.Referral) expression.ConditionBuilder {
+	return stillAsRead(r).And(expression.Name("events").Size().Equal(expression.Value(len(r.Events))))
 }
 
 // appendEvent starts an update that appends e to the referral's audit history.
 func appendEvent(e referral.Event) expression.UpdateBuilder {
 	return expression.Set(expression.Name("events"),
 		expression.ListAppend(expression.Name("events"), expression.Value(eventList(e))))
-}
-
-// withoutDue removes the due attributes: no deadline is left, so the referral leaves the Due index.
-func withoutDue(u expression.UpdateBuilder) expression.UpdateBuilder {
-	return u.Remove(expression.Name("dueShard")).Remove(expression.Name("dueAt")).Remove(expression.Name("dueKind"))
 }
 
 // stamp is how progress times are stored: RFC 3339 in UTC, like receivedAt.

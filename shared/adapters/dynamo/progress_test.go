@@ -133,16 +133,16 @@ func TestProgressContactAndMeeting(t *testing.T) {
 			if it.Status != "contacted" || it.ContactedAt != "2026-11-24T14:30:00Z" || it.MetAt != "" {
 				t.Errorf("status %s contactedAt %q metAt %q", it.Status, it.ContactedAt, it.MetAt)
 			}
-			if it.DueShard != dueShard || it.DueAt != it.MeetBy || it.DueKind != dueMeeting {
-				t.Errorf("due = %s/%s/%s, want %s/%s/%s", it.DueShard, it.DueAt, it.DueKind, dueShard, it.MeetBy, dueMeeting)
+			if it.DueShard != it.Area || it.DueAt != it.MeetBy || it.DueKind != dueMeeting {
+				t.Errorf("due = %s/%s/%s, want %s/%s/%s", it.DueShard, it.DueAt, it.DueKind, it.Area, it.MeetBy, dueMeeting)
 			}
 		}},
-		{name: "meeting from assigned records contact too and leaves the Due index", action: "meeting", check: func(t *testing.T, it referralItem) {
+		{name: "meeting from assigned records contact too and leaves no deadline due", action: "meeting", check: func(t *testing.T, it referralItem) {
 			if it.Status != "engaged" || it.MetAt != "2026-11-24T14:30:00Z" || it.ContactedAt != it.MetAt {
 				t.Errorf("status %s contactedAt %q metAt %q", it.Status, it.ContactedAt, it.MetAt)
 			}
-			if it.DueShard != "" || it.DueAt != "" || it.DueKind != "" {
-				t.Errorf("due attributes left: %s/%s/%s", it.DueShard, it.DueAt, it.DueKind)
+			if it.DueShard != it.Area || it.DueAt != noDeadline || it.DueKind != "" {
+				t.Errorf("due = %s/%s/%s, want %s/%s/none", it.DueShard, it.DueAt, it.DueKind, it.Area, noDeadline)
 			}
 		}},
 		{name: "meeting after contact keeps the contact time", before: []string{"contact"}, action: "meeting",

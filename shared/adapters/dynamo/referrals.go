@@ -75,9 +75,8 @@ type referralItem struct {
 	// Sparse index keys: see template.yaml's Waitlist and Due indexes.
 	WaitArea  string `json:"waitArea,omitempty"`
 	WaitSince string `json:"waitSince,omitempty"`
-	// DueAt is the next deadline still to meet (contactBy until contact is recorded, then meetBy
-	// until a meeting is), DueKind says which; both are removed once a meeting is recorded or the
-	// referral closes, which takes it out of the Due index.
+	// The referral's entry in the Due index (its area's partition), as dueOf decides: DueAt is the
+	// next deadline still to meet or noDeadline, DueKind says which deadline.
 	DueShard string `json:"dueShard,omitempty"`
 	DueAt    string `json:"dueAt,omitempty"`
 	DueKind  string `json:"dueKind,omitempty"`
@@ -90,16 +89,6 @@ type referralItem struct {
 	ExpiresAt  int64  `json:"expiresAt,omitempty"`
 	AssignedAt string `json:"assignedAt,omitempty"`
 }
-
-// Kinds of deadline in the Due index.
-const (
-	dueContact = "contact"
-	dueMeeting = "meeting"
-)
-
-// dueShard is the one partition of the Due index. Only referrals with a deadline still to meet
-// are in it, so it stays small; shard by date if it ever grows hot.
-const dueShard = "DUE"
 
 // openItem exists while a patient has an open referral in an area. It carries the capacity unit:
 // caseload rises when it is created and falls when its last open referral closes, which is how a
@@ -321,9 +310,10 @@ func (s *Referrals) putReferral(r referral.Referral, claim *referral.Idempotency
 		item.WaitArea = r.Area
 		item.WaitSince = waitSince(r)
 	} else {
-		item.DueShard, item.DueAt, item.DueKind = dueShard, r.ContactBy.String(), dueContact
 		item.AssignedAt = item.ReceivedAt
 	}
+	due := dueOf(r)
+	item.DueShard, item.DueAt, item.DueKind = due.Shard, due.At, due.Kind
 	if claim != nil {
 		item.Claim = &claimItem{Tag: claim.Tag, RequestHash: claim.RequestHash, Status: string(r.Status), Area: r.Area, ContactBy: item.ContactBy, MeetBy: item.MeetBy}
 	}

@@ -118,12 +118,10 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 		Set(expression.Name("contactBy"), expression.Value(r.ContactBy.String())).
 		Set(expression.Name("meetBy"), expression.Value(r.MeetBy.String())).
 		Set(expression.Name("assignedAt"), expression.Value(now.UTC().Format(time.RFC3339))).
-		Set(expression.Name("dueShard"), expression.Value(dueShard)).
-		Set(expression.Name("dueAt"), expression.Value(r.ContactBy.String())).
-		Set(expression.Name("dueKind"), expression.Value(dueContact)).
 		Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value(eventList(event)))).
 		Remove(expression.Name("waitArea")).
 		Remove(expression.Name("waitSince"))
+	update = withDue(update, r)
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
 	if err != nil {
 		return nil, r, false, err

@@ -17,10 +17,9 @@ import (
 	"github.com/ipspc/referrals/shared/domain/worklist"
 )
 
-// The lead's reads (SPEC §10, §11), from template.yaml's AreaStatus and AreaReceived indexes and
+// The lead's reads (SPEC §10, §11), from template.yaml's Due, Waitlist and AreaReceived indexes and
 // the directory. They only read, except for the digest's weekly claim.
 const (
-	areaStatusIndex   = "AreaStatus"
 	areaReceivedIndex = "AreaReceived"
 	digestSK          = "#DIGEST"
 	// digestClaimTTL keeps a digest claim well past its week, then lets TTL remove it.
@@ -81,10 +80,11 @@ func (w *Worklists) Area(ctx context.Context, areaID string) (name string, lead 
 }
 
 // Snapshot reads an area's specialists (with their failing marks) and its open referrals: one
-// Query of the directory, one Query of AreaStatus per open status, and consistent BatchGetItems of
-// the referrals (the index is eventually consistent; a referral whose status moved on is left out
-// by worklist.Build) projected to what the worklist shows: no NHS number, date of birth, contact
-// details or notes are read.
+// Query of the directory, one Query of the area's partition of the Due index (every open referral
+// with a specialist, whatever its deadline) and one of the Waitlist index, then consistent
+// BatchGetItems of the referrals (the indexes are eventually consistent; a referral whose status
+// moved on is left out by worklist.Build) projected to what the worklist shows: no NHS number, date
+// of birth, contact details or notes are read. Its cost grows with the area's open referrals only.
 func (w *Worklists) Snapshot(ctx context.Context, areaID, areaName string) (worklist.Snapshot, error) {
 	s := worklist.Snapshot{AreaID: areaID, AreaName: areaName}
 	specialists, err := w.specialists(ctx, areaID)
@@ -93,12 +93,19 @@ func (w *Worklists) Snapshot(ctx context.Context, areaID, areaName string) (work
 	}
 	s.Specialists = specialists
 	var keys []map[string]ddb.AttributeValue
-	for _, status := range referral.Statuses {
-		if !status.Open() {
-			continue
-		}
-		err := w.queryArea(ctx, areaStatusIndex, expression.Key("status").Equal(expression.Value(string(status))), areaID, func(pk string) error {
-			keys = append(keys, itemKey(pk, referralSK))
+	seen := map[string]bool{} // a referral assigned between the two Queries is in both
+	for _, q := range []struct {
+		index string
+		key   expression.KeyConditionBuilder
+	}{
+		{dueIndex, expression.Key("dueShard").Equal(expression.Value(areaID))},
+		{waitlistIndex, expression.Key("waitArea").Equal(expression.Value(areaID))},
+	} {
+		err := queryPKs(ctx, w.client, w.tables.Referrals, q.index, q.key, nil, func(pk string) error {
+			if !seen[pk] {
+				seen[pk] = true
+				keys = append(keys, itemKey(pk, referralSK))
+			}
 			return nil
 		})
 		if err != nil {
@@ -194,39 +201,10 @@ func (w *Worklists) ReceivedBetween(ctx context.Context, areaID string, from, to
 	return n, nil
 }
 
-// queryArea calls fn with the pk of every item of index whose area is areaID and whose sort key
+// queryArea calls fn with the pk of every referral of index whose area is areaID and whose sort key
 // meets sortKey.
 func (w *Worklists) queryArea(ctx context.Context, index string, sortKey expression.KeyConditionBuilder, areaID string, fn func(pk string) error) error {
-	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key("area").Equal(expression.Value(areaID)).And(sortKey)).Build()
-	if err != nil {
-		return err
-	}
-	in := &dynamodb.QueryInput{
-		TableName: &w.tables.Referrals, IndexName: aws.String(index),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}
-	for p := dynamodb.NewQueryPaginator(w.client, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("query %s: %w", index, err)
-		}
-		var keys []struct {
-			PK string `json:"pk"`
-		}
-		if err := unmarshalListOfMaps(page.Items, &keys); err != nil {
-			return fmt.Errorf("decode %s keys: %w", index, err)
-		}
-		for _, k := range keys {
-			if !strings.HasPrefix(k.PK, referralPrefix) {
-				continue
-			}
-			if err := fn(k.PK); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return queryPKs(ctx, w.client, w.tables.Referrals, index, expression.Key("area").Equal(expression.Value(areaID)).And(sortKey), nil, fn)
 }
 
 // ClaimDigest claims the area's digest for an ISO week (worklist.DigestWeek): true for the first

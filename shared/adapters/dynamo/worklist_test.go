@@ -31,7 +31,7 @@ func TestWorklistSnapshot(t *testing.T) {
 	// The first referral closes (as the lifecycle would store it): it leaves the worklist.
 	if _, err := f.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &f.tables.Referrals, Key: itemKey(referralPK(ids[0]), referralSK),
-		UpdateExpression:          aws.String("SET #s = :c"),
+		UpdateExpression:          aws.String("SET #s = :c REMOVE dueShard, dueAt, dueKind"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{":c": &ddb.AttributeValueMemberS{Value: "closed"}},
 	}); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,10 +18,23 @@ const (
 	ActionMeeting Action = "meeting" // the first meeting has taken place
 	ActionClose   Action = "close"   // the referral is closed, with a reason
 	ActionAttempt Action = "attempt" // a contact attempt, with its method (SPEC §9)
+	// SPEC §9's outcomes, each with its fields.
+	ActionEmployerContact Action = "employer-contact" // an employer contacted for the patient (date)
+	ActionJobStart        Action = "job-start"        // a job started (startDate, hoursPerWeek, selfEmployed)
+	ActionOutcome         Action = "outcome"          // whether the job was sustained (sustained)
 )
 
 // Actions lists the actions in the order a referral usually goes through them.
-var Actions = []Action{ActionAttempt, ActionContact, ActionMeeting, ActionClose}
+var Actions = []Action{ActionAttempt, ActionContact, ActionMeeting, ActionEmployerContact, ActionJobStart, ActionOutcome, ActionClose}
+
+// The form fields of the outcome actions (SPEC §4), which field errors name.
+const (
+	DateField         = "date"
+	StartDateField    = "startDate"
+	HoursPerWeekField = "hoursPerWeek"
+	SelfEmployedField = "selfEmployed"
+	SustainedField    = "sustained"
+)
 
 // ViaSignedLink is the channel recorded on events made through a specialist's signed link.
 const ViaSignedLink = "signed-link"
@@ -53,6 +68,13 @@ type ProgressStore interface {
 	RecordMeeting(ctx context.Context, r Referral, t Transition) error
 	// RecordAttempt appends e (a contact attempt) and changes nothing else.
 	RecordAttempt(ctx context.Context, r Referral, t Transition) error
+	// RecordEmployerContact, RecordJobStart and RecordOutcome store t's event and status, on the
+	// further condition that r's history is as read (so a repeat racing the first is refused and
+	// re-read, then found already recorded). The outcome check is due while
+	// t.Referral.OutcomeCheckDue says so.
+	RecordEmployerContact(ctx context.Context, r Referral, t Transition) error
+	RecordJobStart(ctx context.Context, r Referral, t Transition) error
+	RecordOutcome(ctx context.Context, r Referral, t Transition) error
 	Close(ctx context.Context, r Referral, t Transition) error
 }
 
@@ -83,6 +105,11 @@ type ActionRequest struct {
 	Action       Action
 	Reason       string // close only: one of CloseReasons
 	Method       string // attempt only: one of ContactAttemptMethods
+	Date         string // employer-contact: YYYY-MM-DD, empty for today
+	StartDate    string // job-start: YYYY-MM-DD
+	HoursPerWeek string // job-start: a whole number from 1 to 80, as typed
+	SelfEmployed string // job-start: yes or no
+	Sustained    string // outcome: yes or no
 }
 
 // Recorded is the result of an action.
@@ -127,7 +154,7 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 		if err != nil {
 			return Recorded{}, err
 		}
-		t, err := Apply(r, Command{Kind: kindOf[req.Action], Actor: ActorSpecialist, By: req.SpecialistID, Via: ViaSignedLink, Reason: req.Reason, Method: req.Method}, p.Now())
+		t, err := Apply(r, req.command(), p.Now())
 		if err != nil {
 			return Recorded{Referral: r}, err
 		}
@@ -142,6 +169,12 @@ func (p *Progress) Record(ctx context.Context, req ActionRequest) (Recorded, err
 			err = p.Store.RecordMeeting(ctx, r, t)
 		case ActionAttempt:
 			err = p.Store.RecordAttempt(ctx, r, t)
+		case ActionEmployerContact:
+			err = p.Store.RecordEmployerContact(ctx, r, t)
+		case ActionJobStart:
+			err = p.Store.RecordJobStart(ctx, r, t)
+		case ActionOutcome:
+			err = p.Store.RecordOutcome(ctx, r, t)
 		case ActionClose:
 			err = p.Store.Close(ctx, r, t)
 		}
@@ -174,7 +207,19 @@ func owns(r Referral, specialistID string) error {
 	return nil
 }
 
-var kindOf = map[Action]Kind{ActionAttempt: KindAttempt, ActionContact: KindContact, ActionMeeting: KindMeeting, ActionClose: KindClose}
+var kindOf = map[Action]Kind{ActionAttempt: KindAttempt, ActionContact: KindContact, ActionMeeting: KindMeeting, ActionClose: KindClose,
+	ActionEmployerContact: KindEmployerContact, ActionJobStart: KindJobStart, ActionOutcome: KindOutcome}
+
+// command is the transition function's command for req.
+func (req ActionRequest) command() Command {
+	c := Command{Kind: kindOf[req.Action], Actor: ActorSpecialist, By: req.SpecialistID, Via: ViaSignedLink, Reason: req.Reason, Method: req.Method,
+		Date: req.Date, StartDate: req.StartDate, SelfEmployed: req.SelfEmployed, Sustained: req.Sustained}
+	// Anything but a whole number (empty, "x", "7.5") is 0, which the 1–80 rule refuses by name.
+	if n, err := strconv.Atoi(strings.TrimSpace(req.HoursPerWeek)); err == nil {
+		c.HoursPerWeek = n
+	}
+	return c
+}
 
 // Next says what action a would do to r, by Apply's rules: the status r moves to, or
 // already=true when a was already recorded, or a conflict *Error when a no longer makes sense.

@@ -50,6 +50,15 @@ func (f *fakeProgressStore) RecordAttempt(_ context.Context, r Referral, t Trans
 func (f *fakeProgressStore) Close(_ context.Context, r Referral, t Transition) error {
 	return f.do("close", r, t.Event)
 }
+func (f *fakeProgressStore) RecordEmployerContact(_ context.Context, r Referral, t Transition) error {
+	return f.do("employer-contact", r, t.Event)
+}
+func (f *fakeProgressStore) RecordJobStart(_ context.Context, r Referral, t Transition) error {
+	return f.do("job-start", r, t.Event)
+}
+func (f *fakeProgressStore) RecordOutcome(_ context.Context, r Referral, t Transition) error {
+	return f.do("outcome", r, t.Event)
+}
 
 var _ ProgressStore = (*fakeProgressStore)(nil)
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ipspc/referrals/shared/lib/calendar"
@@ -228,28 +229,49 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 			return refuse()
 		}
 	case KindEmployerContact:
+		if c.Date == "" {
+			c.Date = calendar.DateOf(now).String() // SPEC §4: the date defaults to today
+		}
+		// The same date again is the same contact repeated (a double click, a resent form).
+		if r.hasEvent(EventEmployerContact, c.Date) {
+			return already()
+		}
 		if r.Status != StatusEngaged && r.Status != StatusInWork {
 			return refuse()
 		}
-		if err := pastDate("date", c.Date, now, "Enter the date you contacted the employer"); err != nil {
+		if err := pastDate(r, DateField, c.Date, now, "the date you contacted the employer"); err != nil {
 			return Transition{}, err
 		}
 		e.Type, e.Detail = EventEmployerContact, c.Date
 	case KindJobStart:
+		detail := JobDetail(c.StartDate, c.HoursPerWeek, c.SelfEmployed)
+		// The same job again (same start, hours and self-employment) is a repeat; any other job
+		// start is a new job, in-work → in-work.
+		if r.hasEvent(EventJobStarted, detail) {
+			return already()
+		}
 		if r.Status != StatusEngaged && r.Status != StatusInWork {
 			return refuse()
 		}
-		if err := jobStart(c, now); err != nil {
+		if err := jobStart(r, c, now); err != nil {
 			return Transition{}, err
 		}
-		next.Status, e.Type = StatusInWork, EventJobStarted
-		e.Detail = fmt.Sprintf("%s;%dh;self-employed=%s", c.StartDate, c.HoursPerWeek, c.SelfEmployed)
+		// The first job's outcome is then due for a check (Referral.OutcomeCheckDue).
+		next.Status, e.Type, e.Detail = StatusInWork, EventJobStarted, detail
 	case KindOutcome:
+		// One outcome per job: an outcome after the latest job start already answers for it,
+		// whatever this one says (as a repeated close is recorded whatever its reason).
+		if r.OutcomeRecorded() {
+			return already()
+		}
 		if r.Status != StatusInWork {
+			if !happened(EventJobStarted) && r.Status.Open() {
+				return Transition{}, Errorf(CodeConflict, "No job start has been recorded for this referral, so there is no job outcome to record yet. Record the job start first: the referral is %s", r.Status.Words())
+			}
 			return refuse()
 		}
 		if c.Sustained != "yes" && c.Sustained != "no" {
-			return Transition{}, fieldError("sustained", "Select whether the job was sustained")
+			return Transition{}, fieldError(SustainedField, "Select whether the patient is still in the job")
 		}
 		e.Type, e.Detail = EventOutcome, map[string]string{"yes": "sustained", "no": "not-sustained"}[c.Sustained]
 	case KindClose, KindWithdraw:
@@ -406,25 +428,44 @@ func fieldError(field, message string) *Error {
 	return &Error{Code: CodeInvalid, Message: message, Fields: []FieldError{{Field: field, Message: message}}}
 }
 
-// pastDate checks a YYYY-MM-DD date that is not after today.
-func pastDate(field, value string, now time.Time, message string) error {
+// pastDate checks a YYYY-MM-DD date (what, e.g. "the date the job started", names it in the
+// messages) that is a real date, not after today and not before the day r was received, both
+// days in Europe/London.
+func pastDate(r Referral, field, value string, now time.Time, what string) error {
 	d, err := calendar.ParseDate(value)
-	if err != nil || d.After(calendar.DateOf(now)) {
-		return fieldError(field, message)
+	received := calendar.DateOf(r.ReceivedAt)
+	switch {
+	case value == "":
+		return fieldError(field, "Enter "+what)
+	case err != nil:
+		return fieldError(field, "Enter "+what+" as a real date, for example "+exampleDate(now))
+	case d.After(calendar.DateOf(now)):
+		return fieldError(field, capitalise(what)+" must be today or in the past")
+	case !r.ReceivedAt.IsZero() && d.Before(received):
+		return fieldError(field, fmt.Sprintf("%s must be on or after %d %s %d, when the referral was received",
+			capitalise(what), received.Day, received.Month, received.Year))
 	}
 	return nil
 }
 
-func jobStart(c Command, now time.Time) error {
+// exampleDate is today as the date input's example: "24 11 2026".
+func exampleDate(now time.Time) string {
+	d := calendar.DateOf(now)
+	return fmt.Sprintf("%d %d %d", d.Day, d.Month, d.Year)
+}
+
+func capitalise(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+func jobStart(r Referral, c Command, now time.Time) error {
 	var fields []FieldError
-	if err := pastDate("startDate", c.StartDate, now, "Enter the date the job started"); err != nil {
+	if err := pastDate(r, StartDateField, c.StartDate, now, "the date the job started"); err != nil {
 		fields = append(fields, FieldErrors(err)...)
 	}
 	if c.HoursPerWeek < 1 || c.HoursPerWeek > 80 {
-		fields = append(fields, FieldError{Field: "hoursPerWeek", Message: "Enter hours per week from 1 to 80"})
+		fields = append(fields, FieldError{Field: HoursPerWeekField, Message: "Enter the hours a week as a whole number from 1 to 80"})
 	}
 	if c.SelfEmployed != "yes" && c.SelfEmployed != "no" {
-		fields = append(fields, FieldError{Field: "selfEmployed", Message: "Select whether the job is self-employed"})
+		fields = append(fields, FieldError{Field: SelfEmployedField, Message: "Select whether the patient is self-employed in this job"})
 	}
 	if len(fields) > 0 {
 		return &Error{Code: CodeInvalid, Message: invalidMessage, Fields: fields}

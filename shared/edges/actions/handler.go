@@ -9,6 +9,12 @@
 //	POST /referrals/{id}/meeting   record the meeting  (form fields: token)
 //	POST /referrals/{id}/close     close               (form fields: token, reason)
 //	POST /referrals/{id}/attempt   a contact attempt   (form fields: token, method)
+//	POST /referrals/{id}/employer-contact  an employer contact (form fields: token, date)
+//	POST /referrals/{id}/job-start  a job start  (form fields: token, startDate, hoursPerWeek, selfEmployed)
+//	POST /referrals/{id}/outcome    a job outcome (form fields: token, sustained)
+//
+// A date (YYYY-MM-DD) comes as the one field SPEC §4 names, or as the page's NHS.UK date input
+// (date-day, date-month, date-year): see web.FormDate. An employer contact without a date is today's.
 //
 // and the referrer's (SPEC §10 "Referrer"), behind the acknowledgement's referrer link, whose
 // token is bound to the referral and the stored referrer email (see referrer.go):
@@ -44,6 +50,7 @@ import (
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/httpedge"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/web"
 )
@@ -159,18 +166,20 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	if !isAction {
 		r, err := h.Progress.View(ctx, id, specialist)
 		if err != nil {
-			return h.fail(err, referral.Referral{}, token, specialist, "", line)
+			return h.fail(err, referral.Referral{}, token, specialist, nil, line)
 		}
 		line.Outcome, line.ReferralStatus = "shown", r.Status
 		return page(http.StatusOK, func(b *strings.Builder) error {
-			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist})
+			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Today: calendar.DateOf(h.Now())})
 		}), line
 	}
 
-	reason := form.Get(referral.ReasonField)
-	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action), Reason: reason, Method: form.Get(referral.MethodField)})
+	out, err := h.Progress.Record(ctx, referral.ActionRequest{ReferralID: id, SpecialistID: specialist, Action: referral.Action(action),
+		Reason: form.Get(referral.ReasonField), Method: form.Get(referral.MethodField),
+		Date: web.FormDate(form, referral.DateField), StartDate: web.FormDate(form, referral.StartDateField),
+		HoursPerWeek: form.Get(referral.HoursPerWeekField), SelfEmployed: form.Get(referral.SelfEmployedField), Sustained: form.Get(referral.SustainedField)})
 	if err != nil {
-		return h.fail(err, out.Referral, token, specialist, reason, line)
+		return h.fail(err, out.Referral, token, specialist, form, line)
 	}
 	line.Outcome, line.ReferralStatus, line.DrainErr = "recorded", out.Referral.Status, out.DrainErr
 	if out.AlreadyRecorded {
@@ -218,7 +227,7 @@ func (h *Handler) readRequest(req events.APIGatewayV2HTTPRequest, post bool) (to
 // fail answers a domain error. A field error (close without a reason) and a conflict show the
 // referral again with an error summary; everything else is an error page. Every 404 is the same
 // page, whatever the cause.
-func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason string, line httpedge.Line) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
+func (h *Handler) fail(err error, r referral.Referral, token, specialist string, form url.Values, line httpedge.Line) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	code := referral.ErrorCode(err)
 	status := httpedge.Status(code)
 	line.Outcome = strings.ReplaceAll(string(code), "_", "-")
@@ -230,7 +239,8 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist, reason
 		}
 		line.ReferralStatus = r.Status
 		return page(status, func(b *strings.Builder) error {
-			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Errors: fields, Reason: reason})
+			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Errors: fields,
+				Reason: form.Get(referral.ReasonField), Values: form, Today: calendar.DateOf(h.Now())})
 		}), line
 	}
 	switch {

@@ -84,6 +84,18 @@ func (m *memoryStore) RecordAttempt(_ context.Context, r referral.Referral, t re
 	return m.write("attempt", r, t.Event, t.Referral.Status, referral.StatusAssigned)
 }
 
+func (m *memoryStore) RecordEmployerContact(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("employer-contact", r, t.Event, t.Referral.Status, r.Status)
+}
+
+func (m *memoryStore) RecordJobStart(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("job-start", r, t.Event, t.Referral.Status, r.Status)
+}
+
+func (m *memoryStore) RecordOutcome(_ context.Context, r referral.Referral, t referral.Transition) error {
+	return m.write("outcome", r, t.Event, t.Referral.Status, r.Status)
+}
+
 func (m *memoryStore) Close(_ context.Context, r referral.Referral, t referral.Transition) error {
 	return m.write("close", r, t.Event, t.Referral.Status, referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged)
 }
@@ -303,6 +315,24 @@ func TestHandle(t *testing.T) {
 			edit:   func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/referrals/" + refID + "/attempt" },
 			stored: []referral.Referral{storedReferral(referral.StatusAssigned, "ann")}, wantStatus: http.StatusMethodNotAllowed,
 			wantHeader: map[string]string{"Allow": "POST"}, wantOutcome: "method-not-allowed"},
+		{name: "GET on the job-start action", fixture: "get-referral.json", token: valid,
+			edit:   func(r *events.APIGatewayV2HTTPRequest) { r.RawPath = "/referrals/" + refID + "/job-start" },
+			stored: []referral.Referral{storedReferral(referral.StatusEngaged, "ann")}, wantStatus: http.StatusMethodNotAllowed,
+			wantHeader: map[string]string{"Allow": "POST"}, wantOutcome: "method-not-allowed"},
+		{name: "job start from the page's date input", fixture: "post-contact.json", token: valid,
+			edit: func(r *events.APIGatewayV2HTTPRequest) {
+				r.RawPath = "/referrals/" + refID + "/job-start"
+				r.Body = "token=" + valid + "&startDate-day=23&startDate-month=11&startDate-year=2026&hoursPerWeek=16&selfEmployed=no"
+			},
+			stored: []referral.Referral{storedReferral(referral.StatusEngaged, "ann")}, wantStatus: http.StatusOK,
+			wantBody: []string{"Job start recorded", "Job started on Monday 23 November 2026, 16 hours a week"}, notBody: []string{"Sam"},
+			wantWrites: []string{"job-start"}, wantOutcome: "recorded", wantLog: map[string]any{"action": "job-start", "referralStatus": "in-work"}},
+		{name: "outcome before any job start", fixture: "post-contact.json", token: valid,
+			edit: func(r *events.APIGatewayV2HTTPRequest) {
+				r.RawPath, r.Body = "/referrals/"+refID+"/outcome", "token="+valid+"&sustained=yes"
+			},
+			stored: []referral.Referral{storedReferral(referral.StatusEngaged, "ann")}, wantStatus: http.StatusConflict,
+			wantBody: []string{"No job start has been recorded for this referral"}, wantOutcome: "conflict"},
 		{name: "contact on a referral closed without contact", fixture: "post-contact.json", token: valid,
 			stored: []referral.Referral{storedReferral(referral.StatusClosed, "ann")}, wantStatus: http.StatusConflict,
 			wantBody: []string{"This referral is closed, so its progress cannot be changed"}, wantOutcome: "conflict"},

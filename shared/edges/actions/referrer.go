@@ -49,7 +49,7 @@ func (h *Handler) referrer(ctx context.Context, req events.APIGatewayV2HTTPReque
 	}
 	r, err := h.Referrers.View(ctx, id)
 	if err != nil {
-		return h.fail(err, referral.Referral{}, "", "", "", line)
+		return h.fail(err, referral.Referral{}, "", "", nil, line)
 	}
 	if _, _, err := h.ReferrerLinks.Check(signedlink.RoleReferrer, id, strings.ToLower(r.Referrer.Email), token, h.Now()); err != nil {
 		return refused(err, line, "To change anything about this referral, contact the employment specialist or the area's team.")
@@ -74,7 +74,7 @@ func (h *Handler) referrer(ctx context.Context, req events.APIGatewayV2HTTPReque
 			line.Outcome, line.ReferralStatus = strings.ReplaceAll(string(code), "_", "-"), out.Referral.Status
 			return h.statusPage(ctx, httpedge.Status(code), out.Referral, token, fields, reason), line
 		}
-		return h.fail(err, referral.Referral{}, "", "", "", line)
+		return h.fail(err, referral.Referral{}, "", "", nil, line)
 	}
 	line.Outcome, line.ReferralStatus, line.DrainErr = "recorded", out.Referral.Status, out.DrainErr
 	if out.AlreadyRecorded {

@@ -51,6 +51,10 @@ type Store interface {
 	// Hold keeps a claim after a send whose outcome is unknown (SES may still deliver it): no
 	// sender may claim the notice again for the store's lease, at least UnknownOutcomeHold.
 	Hold(ctx context.Context, referralID string, notice Notice, claimant string, now time.Time) error
+	// ClearOutcomeCheck takes r, as read, off the sweep's due list when what put it there is its
+	// outcome check (SPEC §11), once that is sent or no longer wanted. A due entry of another
+	// kind stays; clearing what is not there is no error.
+	ClearOutcomeCheck(ctx context.Context, r referral.Referral) error
 }
 
 // ErrClaimHeld is returned by Claim while another sender's claim is unexpired.
@@ -390,6 +394,12 @@ func (n *Notifier) message(ctx context.Context, r referral.Referral, notice Noti
 			m.Cc = []string{area.Lead.Email}
 			m.Attempts = attempts(r)
 			break
+		}
+		if kind == email.OutcomeCheck { // about the job: no deadlines, no contact method
+			m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
+			if jobs := r.Jobs(); len(jobs) > 0 {
+				m.JobStart = jobs[0].Start // the first job: the one the check is about
+			}
 		}
 		m.Link = n.BaseURL + "/referrals/" + r.ID + "?token=" + n.Links.Sign(r.ID, r.SpecialistID, now.Add(n.LinkTTL))
 	}

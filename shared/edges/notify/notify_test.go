@@ -27,7 +27,8 @@ type memStore struct {
 	referrals map[string]referral.Referral
 	records   map[string]string // id/kind → "claimant" while sending, "sent" once sent
 	events    []referral.Event
-	held      []string // claims kept after an unknown outcome
+	held      []string       // claims kept after an unknown outcome
+	settled   map[string]int // ClearOutcomeCheck calls per referral
 }
 
 func (m *memStore) Load(_ context.Context, id string) (referral.Referral, map[Notice]bool, error) {
@@ -97,6 +98,17 @@ func (m *memStore) Hold(_ context.Context, id string, n Notice, claimant string,
 		return errors.New("not my claim")
 	}
 	m.held = append(m.held, memKey(id, n))
+	return nil
+}
+
+// ClearOutcomeCheck counts the calls: fakeDue then no longer lists the referral for its outcome check.
+func (m *memStore) ClearOutcomeCheck(_ context.Context, r referral.Referral) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.settled == nil {
+		m.settled = map[string]int{}
+	}
+	m.settled[r.ID]++
 	return nil
 }
 

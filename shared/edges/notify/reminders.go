@@ -29,11 +29,12 @@ func OpenDeadlines(r referral.Referral) []Deadline {
 	return out
 }
 
-// RemindersDue returns the reminder and escalation emails r calls for on day today (SPEC §7):
-// a reminder from the working day before a deadline until the deadline itself, if not yet sent;
-// an escalation on any day after the deadline, if not yet sent (then a late reminder is
-// pointless and is not sent). Both are sent at most once per referral: sent says what has been.
-// A date outside the calendar's years is an error, never a guess.
+// RemindersDue returns the reminder, escalation and outcome-check emails r calls for on day today
+// (SPEC §7, §11): a reminder from the working day before a deadline until the deadline itself, if
+// not yet sent; an escalation on any day after the deadline, if not yet sent (then a late reminder
+// is pointless and is not sent); the outcome check from 16 weeks after the first job start while
+// no outcome is recorded, if not yet sent. Each is sent at most once per referral: sent says what
+// has been. A date outside the calendar's years is an error, never a guess.
 func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.Date, cal *calendar.Calendar) ([]email.Kind, error) {
 	var due []email.Kind
 	for _, d := range OpenDeadlines(r) {
@@ -51,5 +52,25 @@ func RemindersDue(r referral.Referral, sent map[email.Kind]bool, today calendar.
 			due = append(due, d.Reminder)
 		}
 	}
+	if by, ok := outcomeCheckDue(r); ok && !today.Before(by) && !sent[email.OutcomeCheck] {
+		due = append(due, email.OutcomeCheck)
+	}
 	return due, nil
+}
+
+// outcomeCheckDue is the day r's outcome check falls due while it waits for one (SPEC §11): in
+// work, with no job outcome recorded yet.
+func outcomeCheckDue(r referral.Referral) (calendar.Date, bool) {
+	if r.Status != referral.StatusInWork {
+		return calendar.Date{}, false
+	}
+	return r.OutcomeCheckDue()
+}
+
+// settled reports whether the sweep has nothing more to send for r, ever, unless its state
+// changes: no deadline is open and no outcome check is to come (sent says what has been sent).
+// A settled referral may leave the Due index, so the sweep's cost stays with what is due.
+func settled(r referral.Referral, sent map[email.Kind]bool) bool {
+	_, awaiting := outcomeCheckDue(r)
+	return len(OpenDeadlines(r)) == 0 && (!awaiting || sent[email.OutcomeCheck])
 }

@@ -94,3 +94,11 @@ func TestRemindersDueOutsideTheCalendarFails(t *testing.T) {
 		t.Fatalf("err = %v, want calendar.ErrOutOfRange: never guess a working day", err)
 	}
 }
+
+// The emailed event's Detail is the email kind's name; the Due index stops looking for an outcome
+// check once an event with referral.OutcomeCheckNotice is on the referral.
+func TestOutcomeCheckNoticeIsTheEmailKind(t *testing.T) {
+	if string(email.OutcomeCheck) != referral.OutcomeCheckNotice || eventType(email.OutcomeCheck) != referral.EventEmailed {
+		t.Errorf("email kind %q (event %s), domain notice %q", email.OutcomeCheck, eventType(email.OutcomeCheck), referral.OutcomeCheckNotice)
+	}
+}

@@ -56,6 +56,8 @@ type Summary struct {
 	Waitlisted    int            `json:"waitlisted"`
 	DigestsSent   int            `json:"digestsSent"`
 	LeadCopies    int            `json:"leadCopies"` // of emails to specialists whose address bounces
+	OutcomeChecks int            `json:"outcomeChecks"`
+	Settled       int            `json:"settled"` // nothing more to send: any outcome-check Due entry removed
 }
 
 // Run sweeps as of now, the scheduled event's time. Failing to send one email does not stop the
@@ -106,6 +108,7 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
 	s.Metrics.Count("RemindersSent", float64(sum.Reminders), nil)
 	s.Metrics.Count("EscalationsSent", float64(sum.Escalations), nil)
 	s.Metrics.Count("DigestsSent", float64(sum.DigestsSent), nil)
+	s.Metrics.Count("OutcomeChecksSent", float64(sum.OutcomeChecks), nil)
 	s.Log.InfoContext(ctx, "reminders sweep", slog.String("today", today.String()), slog.Any("summary", sum))
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("reminders sweep: %d emails failed (they are retried by the next run)", sum.Failed)
@@ -116,7 +119,8 @@ func (s *Sweep) Run(ctx context.Context, now time.Time) (Summary, error) {
 	return sum, nil
 }
 
-// referral handles one due referral: re-read, decide, send.
+// referral handles one due referral: re-read, decide, send, and take it off the Due index once
+// nothing more is to be sent for it.
 func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today calendar.Date, sum *Summary) error {
 	r, sent, err := s.Notifier.Store.Load(ctx, id)
 	if referral.ErrorCode(err) == referral.CodeNotFound {
@@ -125,7 +129,8 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 	if err != nil {
 		return err
 	}
-	kinds, err := RemindersDue(r, kindsSent(sent), today, s.Calendar)
+	done := kindsSent(sent)
+	kinds, err := RemindersDue(r, done, today, s.Calendar)
 	if err != nil {
 		return err
 	}
@@ -155,7 +160,19 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		if (copyOf != nil || err != nil) && !s.count(ctx, r.ID, Notice{Kind: notice.Kind, Audience: email.AudienceLead}, err, sum) {
 			continue // the original waits for its copy: the next run sends both
 		}
-		s.count(ctx, r.ID, notice, s.Notifier.Send(ctx, r, notice), sum)
+		err = s.Notifier.Send(ctx, r, notice)
+		s.count(ctx, r.ID, notice, err, sum)
+		if err == nil && notice.Audience == "" {
+			done[notice.Kind] = true // sent, now or before
+		}
+	}
+	if settled(r, done) {
+		if err := s.Notifier.Store.ClearOutcomeCheck(ctx, r); err != nil {
+			// Nothing is lost: it stays due, and the next run settles it again.
+			s.Log.ErrorContext(ctx, "settle failed", slog.String("referralId", r.ID), slog.String("error", err.Error()))
+			return nil
+		}
+		sum.Settled++
 	}
 	return nil
 }
@@ -178,6 +195,8 @@ func (s *Sweep) count(ctx context.Context, referralID string, notice Notice, err
 		sum.Escalations++
 	case kind == email.ContactReminder || kind == email.MeetingReminder:
 		sum.Reminders++
+	case kind == email.OutcomeCheck:
+		sum.OutcomeChecks++
 	default:
 		sum.Resent++
 	}

@@ -18,7 +18,9 @@ import (
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
-// fakeDue lists every referral of the store whose next deadline is by the day asked.
+// fakeDue lists every referral of the store whose next deadline is by the day asked, and, as the
+// store's outcome-check entry would (set on the first job start, kept until cleared), every one
+// whose first job start is 16 weeks before it.
 type fakeDue struct {
 	store *memStore
 	asked []calendar.Date
@@ -33,6 +35,9 @@ func (f *fakeDue) DueBy(_ context.Context, day calendar.Date, fn func(string) er
 	var ids []string
 	for id, r := range f.store.referrals {
 		if ds := OpenDeadlines(r); len(ds) > 0 && !ds[0].By.After(day) {
+			ids = append(ids, id)
+		}
+		if jobs := r.Jobs(); len(jobs) > 0 && !jobs[0].Start.AddDays(referral.OutcomeCheckDays).After(day) && f.store.settled[id] == 0 {
 			ids = append(ids, id)
 		}
 	}
@@ -305,5 +310,98 @@ func TestSweepCopiesRemindersOfABouncingSpecialist(t *testing.T) {
 	}
 	if c := mailer.sent[0]; c.CopyOf != email.ContactReminder || c.To[0] != "lead@example.org" || strings.Contains(c.Link, "tok-") || c.MeetBy != (calendar.Date{}) {
 		t.Errorf("copy = %+v", c)
+	}
+}
+
+// inWork is a referral in work whose first job started on 2026-03-03 (a Tuesday): its outcome
+// check is due on Tuesday 2026-06-23, 16 weeks on.
+func inWork(t *testing.T, id string, more ...referral.Event) referral.Referral {
+	t.Helper()
+	r := testReferral(referral.StatusInWork, "ann")
+	r.ID = id
+	r.Events = append([]referral.Event{
+		{At: at(t, "2026-01-05T09:00:00Z"), Type: referral.EventAssigned},
+		{At: at(t, "2026-01-09T09:00:00Z"), Type: referral.EventMet},
+		{At: at(t, "2026-03-05T09:00:00Z"), Type: referral.EventJobStarted, Detail: "start=2026-03-03;hours=16;self-employed=no"},
+	}, more...)
+	return r
+}
+
+// TestSweepSendsTheOutcomeCheckOnce: the outcome check goes once, on the first run 16 weeks after
+// the first job start, and then the referral leaves the due list; never before, never once an
+// outcome is recorded or the referral closed (those leave the due list, unsent, the first time
+// the sweep sees them: the day before, as its horizon is the next working day).
+func TestSweepSendsTheOutcomeCheckOnce(t *testing.T) {
+	t.Parallel()
+	outcome := referral.Event{At: at(t, "2026-06-01T09:00:00Z"), Type: referral.EventOutcome, Detail: "sustained"}
+	laterJob := referral.Event{At: at(t, "2026-05-05T09:00:00Z"), Type: referral.EventJobStarted, Detail: "start=2026-05-04;hours=30;self-employed=no"}
+	tests := []struct {
+		name   string
+		r      func(t *testing.T) referral.Referral
+		want   []int // outcome checks sent in total after each run
+		settle []int // settle calls in total after each run
+	}{
+		{"in work", func(t *testing.T) referral.Referral { return inWork(t, "R-GGGGGGG1") }, []int{0, 1, 1, 1}, []int{0, 1, 1, 1}},
+		{"a later job start moves nothing", func(t *testing.T) referral.Referral { return inWork(t, "R-GGGGGGG2", laterJob) }, []int{0, 1, 1, 1}, []int{0, 1, 1, 1}},
+		{"outcome recorded", func(t *testing.T) referral.Referral { return inWork(t, "R-GGGGGGG3", outcome) }, []int{0, 0, 0, 0}, []int{1, 1, 1, 1}},
+		{"closed", func(t *testing.T) referral.Referral {
+			r := inWork(t, "R-GGGGGGG4", referral.Event{At: at(t, "2026-06-01T09:00:00Z"), Type: referral.EventClosed, Detail: "job-started"})
+			r.Status = referral.StatusClosed
+			return r
+		}, []int{0, 0, 0, 0}, []int{1, 1, 1, 1}},
+	}
+	runs := []string{"2026-06-22T09:00:00Z", "2026-06-23T07:00:00Z", "2026-06-23T08:00:00Z", "2026-06-24T09:00:00Z"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := tt.r(t)
+			s, store, mailer, m := sweepFixture(t, r)
+			total := 0
+			for i, when := range runs {
+				sum, err := s.Run(context.Background(), at(t, when))
+				if err != nil {
+					t.Fatalf("run at %s: %v", when, err)
+				}
+				total += sum.OutcomeChecks
+				if got := len(mailer.sent); got != tt.want[i] || total != got || m.values["OutcomeChecksSent"] != float64(sum.OutcomeChecks) {
+					t.Fatalf("after the run at %s: %d emails (%v), summary total %d, metric %v; want %d", when, got, mailer.kinds(), total, m.values["OutcomeChecksSent"], tt.want[i])
+				}
+				if got := store.settled[r.ID]; got != tt.settle[i] {
+					t.Fatalf("after the run at %s: settled %d times, want %d", when, got, tt.settle[i])
+				}
+			}
+			if tt.want[len(runs)-1] == 0 {
+				return
+			}
+			got := mailer.sent[0]
+			if got.Kind != email.OutcomeCheck || !slices.Equal(got.To, []string{"ann@example.org"}) || len(got.Cc) != 0 ||
+				got.Link != "https://api.example/referrals/"+r.ID+"?token=tok-"+r.ID+"-ann" ||
+				got.JobStart != (calendar.Date{Year: 2026, Month: 3, Day: 3}) || got.PreferredContact != "" || got.ContactBy != (calendar.Date{}) {
+				t.Errorf("outcome check = %+v", got)
+			}
+			if len(store.events) != 1 || store.events[0].Type != referral.EventEmailed || store.events[0].Detail != "outcome-check" || store.events[0].Via != "schedule" {
+				t.Errorf("audit events = %+v, want one emailed outcome-check by the schedule", store.events)
+			}
+		})
+	}
+}
+
+// TestSweepKeepsAFailedOutcomeCheckDue: an outcome check SES refused stays due (not settled), and
+// the next run sends it.
+func TestSweepKeepsAFailedOutcomeCheckDue(t *testing.T) {
+	t.Parallel()
+	r := inWork(t, "R-HHHHHHH1")
+	s, store, mailer, _ := sweepFixture(t, r)
+	mailer.fail = errors.New("ses down")
+	if sum, err := s.Run(context.Background(), at(t, "2026-06-23T09:00:00Z")); err == nil || sum.Failed != 1 || store.settled[r.ID] != 0 {
+		t.Fatalf("run with SES down: %+v, %v, settled %d; want an error, one failure, not settled", sum, err, store.settled[r.ID])
+	}
+	mailer.fail = nil
+	sum, err := s.Run(context.Background(), at(t, "2026-06-23T10:00:00Z"))
+	if err != nil || sum.OutcomeChecks != 1 || store.settled[r.ID] != 1 {
+		t.Fatalf("run after recovery: %+v, %v, settled %d; want one outcome check, settled", sum, err, store.settled[r.ID])
+	}
+	if got := mailer.kinds(); !slices.Equal(got, []string{"outcome-check"}) {
+		t.Errorf("sent %v", got)
 	}
 }

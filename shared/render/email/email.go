@@ -41,6 +41,7 @@ const (
 	StartedSupport Kind = "started-support" // to the referrer: the first meeting was recorded
 	Closed         Kind = "closed"          // to the referrer: support ended, with the reason
 	Withdrawn      Kind = "withdrawn"       // to the specialist ("do not contact") and the referrer (confirmation)
+	OutcomeCheck   Kind = "outcome-check"   // to the specialist: 16 weeks after the first job start, was the job sustained?
 	// BouncingCopy is the area lead's copy of an email meant for a specialist whose address is
 	// bouncing (SPEC §10 issue 12): what it was about, without the specialist's link.
 	BouncingCopy Kind = "bouncing-copy"
@@ -48,7 +49,7 @@ const (
 
 // Kinds lists every kind.
 var Kinds = []Kind{Assignment, Acknowledgement, Waitlisted, ContactReminder, MeetingReminder, ContactOverdue, MeetingOverdue,
-	StartedSupport, Closed, Withdrawn, BouncingCopy}
+	StartedSupport, Closed, Withdrawn, OutcomeCheck, BouncingCopy}
 
 // Audience is who an email is for. A kind sent to more than one person (withdrawn) says which
 // one this message is for; the others have a single audience.
@@ -137,6 +138,8 @@ type Message struct {
 	Audience Audience
 	// CopyOf is the kind of the specialist's email a BouncingCopy copies.
 	CopyOf Kind
+	// JobStart is the first job start's date, on an outcome check.
+	JobStart calendar.Date
 }
 
 // PatientName returns the patient as emails name them: given name and family-name initial,
@@ -185,6 +188,7 @@ type rules struct {
 	audience bool              // required: AudienceSpecialist or AudienceReferrer
 	attempts bool              // the count of contact attempts is shown
 	copy     bool              // CopyOf is required: one of copied
+	jobStart bool              // JobStart is required; when false, refused
 }
 
 var kindRules = map[Kind]rules{
@@ -198,6 +202,8 @@ var kindRules = map[Kind]rules{
 	StartedSupport:  {lenient: true, area: true},
 	Closed:          {lenient: true, area: true, reason: closeReasons},
 	Withdrawn:       {lenient: true, area: true, reason: withdrawReasons, audience: true},
+	// Asks for the IPSPC job outcome: no deadline, no contact method, the specialist's link.
+	OutcomeCheck: {patient: true, area: true, link: true, jobStart: true},
 	// The lead's copy: the specialist's name and the lead's own worklist link, never theirs.
 	BouncingCopy: {lenient: true, area: true, link: true, worklist: true, copy: true},
 }
@@ -228,6 +234,7 @@ type view struct {
 	ReasonCode                  string
 	ForSpecialist               bool   // a withdrawn email to the specialist
 	CopyOf                      string // what a bouncing copy's original was about
+	JobStart                    string // "Monday 2 March 2026": the first job start
 }
 
 // Render checks m and renders its subject, text and HTML. It returns an error wrapping
@@ -384,6 +391,12 @@ func check(m Message) (view, error) {
 	if meetBy {
 		v.MeetBy, v.MeetByShort = dates("MeetBy", m.MeetBy, problem)
 	}
+	switch {
+	case r.jobStart:
+		v.JobStart, _ = dates("JobStart", m.JobStart, problem)
+	case m.JobStart != (calendar.Date{}):
+		problem("JobStart is only for outcome checks")
+	}
 
 	switch {
 	case r.link && m.Link == "":
@@ -398,7 +411,7 @@ func check(m Message) (view, error) {
 	case m.Link != "" && r.cc:
 		problem("Link must not be sent to a Cc recipient: it would give them the specialist's access")
 	case m.Link != "":
-		problem("Link is only for assignments, reminders, acknowledgements and waitlisted emails")
+		problem("Link is only for assignments, reminders, outcome checks, acknowledgements and waitlisted emails")
 	}
 
 	if len(problems) > 0 {

@@ -44,6 +44,10 @@ func Example(kind Kind) (Message, error) {
 			m.To, m.RecipientName = []string{"alex.morgan@example.org"}, "Alex Morgan"
 			m.Reason, m.Audience = "revoked", AudienceSpecialist
 		}
+	case OutcomeCheck:
+		m.To, m.RecipientName, m.Link = []string{"alex.morgan@example.org"}, "Alex Morgan", link
+		m.PreferredContact, m.ContactBy, m.MeetBy = "", calendar.Date{}, calendar.Date{}
+		m.JobStart = calendar.Date{Year: 2026, Month: 3, Day: 2}
 	case BouncingCopy: // the lead's copy of an assignment
 		m.To, m.RecipientName = []string{"lead.south-yorkshire@example.org"}, "Jo Lead"
 		m.SpecialistName, m.CopyOf, m.PreferredContact = "Alex Morgan", Assignment, ""

@@ -106,6 +106,7 @@ func TestKindValid(t *testing.T) {
 		{StartedSupport, true},
 		{Closed, true},
 		{Withdrawn, true},
+		{OutcomeCheck, true},
 		{"", false},
 		{"Assignment", false},
 		{"reminder", false},
@@ -119,8 +120,8 @@ func TestKindValid(t *testing.T) {
 			}
 		})
 	}
-	if len(Kinds) != 11 {
-		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7, 3 of §11 and the lead's bouncing copy", len(Kinds))
+	if len(Kinds) != 12 {
+		t.Errorf("len(Kinds) = %d, want the 7 kinds of SPEC §7, 4 of §11 and the lead's bouncing copy", len(Kinds))
 	}
 }
 
@@ -147,6 +148,18 @@ func TestRender(t *testing.T) {
 				"contact Sam T. by Wednesday 25 November 2026", "meet them by Tuesday 8 December 2026",
 				`<a href="` + strings.ReplaceAll(link, "&", "&amp;") + `"`, ">Open referral R-7K3M9QX2</a>"},
 			absent: []string{"referred again", "area lead has been copied"},
+			link:   true,
+		},
+		{
+			name:    "outcome check",
+			msg:     func(tb testing.TB) Message { return messageFor(tb, OutcomeCheck) },
+			subject: "Referral R-7K3M9QX2: record the job outcome",
+			text: []string{"Dear Alex Morgan,", "It is 16 weeks since Sam T. started work on Monday 2 March 2026.", "Patient: Sam T.",
+				"Area: South Yorkshire", "work at least 7 hours a week in at least 13 of the weeks? This is the IPSPC job outcome.",
+				"\n" + link + "\n"},
+			html: []string{"started work on Monday 2 March 2026", "at least 7 hours a week in at least 13 of the weeks",
+				`<a href="` + strings.ReplaceAll(link, "&", "&amp;") + `"`, ">Open referral R-7K3M9QX2</a>"},
+			absent: []string{"by phone", "contact by", "meet"},
 			link:   true,
 		},
 		{
@@ -538,6 +551,10 @@ func TestRenderRejects(t *testing.T) {
 		{"audience on closed", Closed, func(m *Message) { m.Audience = AudienceReferrer }, "Audience is only for withdrawn emails"},
 		{"negative attempts", ContactOverdue, func(m *Message) { m.Attempts = -1 }, "Attempts must not be negative"},
 		{"link on a copied email", ContactOverdue, func(m *Message) { m.Link = link }, "Link must not be sent to a Cc recipient"},
+		{"outcome check without the job start", OutcomeCheck, func(m *Message) { m.JobStart = calendar.Date{} }, "JobStart is required"},
+		{"outcome check without link", OutcomeCheck, func(m *Message) { m.Link = "" }, "Link is required"},
+		{"outcome check copying the lead", OutcomeCheck, func(m *Message) { m.Cc = []string{"lead@example.org"} }, "Cc is only for overdue emails"},
+		{"job start on an assignment", Assignment, func(m *Message) { m.JobStart = calendar.Date{Year: 2026, Month: 3, Day: 2} }, "JobStart is only for outcome checks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -623,7 +640,7 @@ func TestGolden(t *testing.T) {
 		r := mustRender(t, m)
 		tests = append(tests, golden{name + ".txt", "Subject: " + r.Subject + "\n\n" + r.Text}, golden{name + ".html", r.HTML})
 	}
-	for _, k := range []Kind{Assignment, Acknowledgement, Waitlisted, StartedSupport, Closed, ContactOverdue, BouncingCopy} {
+	for _, k := range []Kind{Assignment, Acknowledgement, Waitlisted, StartedSupport, Closed, ContactOverdue, OutcomeCheck, BouncingCopy} {
 		add(string(k), messageFor(t, k))
 	}
 	add("withdrawn-specialist", messageFor(t, Withdrawn))

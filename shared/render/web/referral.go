@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 // The specialist's pages: a referral opened through the signed link in their email, with forms
@@ -44,8 +45,13 @@ type ReferralPage struct {
 	Referral referral.Referral
 	Token    string                // the signed-link token, posted back by each form
 	Viewer   string                // the specialist the link was issued to ("You" in the history)
-	Errors   []referral.FieldError // a close without a reason
+	Errors   []referral.FieldError // a close without a reason, a bad outcome field
 	Reason   string                // the close reason chosen, kept when the page is shown again
+	// Values is the form as posted, kept in the outcome forms when the page is shown again.
+	Values url.Values
+	// Today is the day in Europe/London: the employer contact's default date and the date hint's
+	// example. Zero means the clock's today.
+	Today calendar.Date
 }
 
 // summaryRow is one row of an NHS.UK summary list. Lines are shown one to a line; List as a
@@ -90,6 +96,7 @@ type referralView struct {
 	NextStep                                  string
 	Reason                                    choiceGroup
 	Method                                    choiceGroup
+	outcomeForms
 }
 
 // RenderReferral writes the specialist's page of a referral.
@@ -104,9 +111,15 @@ func newReferralView(p ReferralPage) referralView {
 	v.Title = "Referral " + r.ID
 	v.StatusLabel, v.StatusColour = statusTag(r.Status)
 
-	canClose := r.Status == referral.StatusAssigned || r.Status == referral.StatusContacted || r.Status == referral.StatusEngaged
+	canClose := r.Status == referral.StatusAssigned || r.Status == referral.StatusContacted || r.Status == referral.StatusEngaged ||
+		r.Status == referral.StatusInWork
+	today := p.Today
+	if today == (calendar.Date{}) {
+		today = calendar.DateOf(time.Now())
+	}
+	v.outcomeForms = newOutcomeForms(p, today)
 	for _, e := range p.Errors {
-		item := summaryItem{Text: e.Message}
+		item := summaryItem{Text: e.Message, Href: v.outcomeFieldHref(e.Field)}
 		if e.Field == referral.ReasonField && canClose { // the reasons are only on the page while it can close
 			item.Href = "#" + FieldID(referral.ReasonField)
 		}
@@ -203,14 +216,16 @@ func newReferralView(p ReferralPage) referralView {
 	v.CanContact = r.Status == referral.StatusAssigned
 	v.CanMeet = r.Status == referral.StatusAssigned || r.Status == referral.StatusContacted
 	v.CanClose = canClose
-	v.HasAnyAction = v.CanContact || v.CanMeet || v.CanClose || v.CanAttempt
+	v.HasAnyAction = v.CanContact || v.CanMeet || v.CanClose || v.CanAttempt || v.CanEmployerContact
 	switch r.Status {
 	case referral.StatusAssigned:
 		v.NextStep = "Contact the patient by " + LongDate(r.ContactBy.String()) + ", using the contact method they prefer."
 	case referral.StatusContacted:
 		v.NextStep = "Meet the patient by " + LongDate(r.MeetBy.String()) + "."
 	case referral.StatusEngaged:
-		v.NextStep = "Keep supporting the patient. Close the referral when your support ends."
+		v.NextStep = "Keep supporting the patient. Record employer contacts and a job start as they happen. Close the referral when your support ends."
+	case referral.StatusInWork:
+		v.NextStep = "Keep giving in-work support. Record whether the patient is still in the job when you know. Close the referral when your support ends."
 	}
 
 	v.Reason = radios(referral.ReasonField, "Why are you closing this referral?", referral.CloseReasons, closeReasonLabel, p.Reason, p.Errors)
@@ -291,6 +306,21 @@ func RenderActionRecorded(w io.Writer, p ActionPage) error {
 		if e, ok := r.LastEvent(referral.EventAttempted); ok {
 			v.Lines = append(v.Lines, attemptMethodLabel(e.Detail)+" on "+londonDate(e.At)+". Record contact once you reach the patient.")
 		}
+	case referral.ActionEmployerContact:
+		v.Heading = map[bool]string{false: "Employer contact recorded", true: "Employer contact already recorded"}[p.AlreadyRecorded]
+		if e, ok := r.LastEvent(referral.EventEmployerContact); ok && !p.AlreadyRecorded {
+			v.Lines = append(v.Lines, "Contact with an employer on "+LongDate(e.Detail)+".")
+		}
+	case referral.ActionJobStart:
+		v.Heading = map[bool]string{false: "Job start recorded", true: "Job start already recorded"}[p.AlreadyRecorded]
+		if e, ok := r.LastEvent(referral.EventJobStarted); ok && !p.AlreadyRecorded {
+			v.Lines = append(v.Lines, jobText(e.Detail)+". The referral stays with you for in-work support until you close it.")
+		}
+	case referral.ActionOutcome:
+		v.Heading = map[bool]string{false: "Job outcome recorded", true: "Job outcome already recorded"}[p.AlreadyRecorded]
+		if e, ok := r.LastEvent(referral.EventOutcome); ok {
+			v.Lines = append(v.Lines, "Outcome: "+outcomeLabel(e.Detail)+".")
+		}
 	case referral.ActionClose:
 		v.Heading = map[bool]string{false: "Referral closed", true: "Referral already closed"}[p.AlreadyRecorded]
 		if e, ok := r.LastEvent(referral.EventClosed); ok {
@@ -316,6 +346,8 @@ func closeReasonLabel(reason string) string {
 		return "Moved out of the area"
 	case "job-started":
 		return "Started a job"
+	case "support-complete":
+		return "Support is complete"
 	case "other":
 		return "Another reason"
 	case "":
@@ -334,6 +366,8 @@ func statusTag(s referral.Status) (label, colour string) {
 		return "Contacted", "aqua-green"
 	case referral.StatusEngaged:
 		return "Met", "green"
+	case referral.StatusInWork:
+		return "In work", "purple"
 	case referral.StatusClosed:
 		return "Closed", "grey"
 	case referral.StatusWithdrawn:
@@ -380,6 +414,12 @@ func eventText(e referral.Event) string {
 		return "Referral closed. Reason: " + closeReasonLabel(e.Detail)
 	case referral.EventWithdrawn:
 		return "Referral withdrawn by the referrer. Reason: " + withdrawReasonLabel(e.Detail)
+	case referral.EventEmployerContact:
+		return "Employer contacted on " + LongDate(e.Detail)
+	case referral.EventJobStarted:
+		return jobText(e.Detail)
+	case referral.EventOutcome:
+		return "Job outcome: " + strings.ToLower(outcomeLabel(e.Detail))
 	}
 	if e.Detail != "" {
 		return e.Type + " (" + e.Detail + ")"
