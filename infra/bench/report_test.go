@@ -53,8 +53,11 @@ func (r results) figures() []figure {
 		return fmt.Sprintf("A referral is not one PutItem: the intake writes a three-item TransactWriteItems (referral, "+
 			"open case, caseload), routed from the area's caseloads as this process last read or wrote them (cached for "+
 			"1.5 s; read again only when stale or when the choice would be to waitlist), so the common path is one round "+
-			"trip. That work alone, run in-process against the same DynamoDB Local, takes %s at %s: %s. The local HTTP API, "+
-			"the Runtime API hop, validation and JSON add the other %s. What would close it: nothing left in the store's "+
+			"trip. That work alone, run in-process against the same DynamoDB Local, takes %s at %s: %s. The other %s is "+
+			"the path to it: the local HTTP API's own work and the handler's (validation, JSON, the keyed hash, building "+
+			"the transaction) are tens of microseconds each when benchmarked in-process; most of it is handing the request "+
+			"between processes, to the function through the Runtime API's /next and back through /response, each a wake-up "+
+			"of another process on CPUs that DynamoDB Local and any other work share. What would close it: nothing left in the store's "+
 			"round trips; DynamoDB Local runs a transaction as several PutItems under a lock, where DynamoDB itself costs "+
 			"about two writes' time, so the ratio on AWS is expected lower.",
 			ms(store), q, storeSays, ms(intake-store))
