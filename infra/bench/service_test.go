@@ -46,6 +46,7 @@ const (
 
 type latencyResult struct {
 	Intake, Put, Store percentiles // through the HTTP API; bare PutItem; the intake's store in-process
+	Path               percentiles // the hello world through the same local HTTP API and Runtime API
 }
 
 type percentiles struct{ P50, P99 time.Duration }
@@ -109,6 +110,21 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult,
 			t.Errorf("stop the stack: %v", err)
 		}
 	}()
+	// The hello world under its own local stack: what the path through the local HTTP API and the
+	// Runtime API costs by itself, with no work at the end of it.
+	hello, err := localstack.Start(ctx, localstack.Config{
+		Root: root, TemplatePath: filepath.Join(root, "infra", "bench", "testdata", "hello.yaml"), Functions: []string{"HelloFunction"},
+		HTTPAddr: "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", BuildDir: t.TempDir(),
+		TablePrefix: "bench-hello-" + hex.EncodeToString(suffix) + "-", DropTables: true, DisableTriggers: true, Log: logs,
+	})
+	if err != nil {
+		t.Fatalf("start the hello world: %v", err)
+	}
+	defer func() {
+		if err := hello.Close(); err != nil {
+			t.Errorf("stop the hello world: %v", err)
+		}
+	}()
 	tables := dynamo.Tables{Referrals: s.TableName("ReferralsTable"), Directory: s.TableName("DirectoryTable")}
 	// The intake's own DynamoDB work, in this process: what the function cannot do without.
 	store := &referral.Intake{
@@ -117,7 +133,7 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult,
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: crowdClients}}
 
-	var intake, put, inproc []time.Duration
+	var intake, put, inproc, path []time.Duration
 	for i := range latencyWarmup + latencySamples {
 		d, status, err := postReferral(client, s.HTTPURL(), i)
 		if err != nil || status != http.StatusCreated {
@@ -131,12 +147,16 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult,
 		if err != nil {
 			t.Fatalf("in-process intake: %v", err)
 		}
+		h, status, err := postHello(client, hello.HTTPURL())
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("hello %d: status %d, %v\n%s", i, status, err, logs.String())
+		}
 		if i >= latencyWarmup {
-			intake, put, inproc = append(intake, d), append(put, p), append(inproc, st)
+			intake, put, inproc, path = append(intake, d), append(put, p), append(inproc, st), append(path, h)
 		}
 	}
-	lat := latencyResult{Intake: percentilesOf(intake), Put: percentilesOf(put), Store: percentilesOf(inproc)}
-	t.Logf("latency: intake %+v, put %+v, store %+v", lat.Intake, lat.Put, lat.Store)
+	lat := latencyResult{Intake: percentilesOf(intake), Put: percentilesOf(put), Store: percentilesOf(inproc), Path: percentilesOf(path)}
+	t.Logf("latency: intake %+v, put %+v, store %+v, path %+v", lat.Intake, lat.Put, lat.Store, lat.Path)
 
 	// Sustained load: every client posts back to back. A short first burst starts every worker, so
 	// the timed parts are steady state.
@@ -213,6 +233,18 @@ func postReferral(client *http.Client, base string, i int) (time.Duration, int, 
 	req.Header.Set("Idempotency-Key", randomKey())
 	start := time.Now()
 	res, err := client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return time.Since(start), res.StatusCode, err
+}
+
+// postHello posts to the hello world and returns how long the answer took.
+func postHello(client *http.Client, base string) (time.Duration, int, error) {
+	start := time.Now()
+	res, err := client.Post(base+"/hello", "application/json", strings.NewReader(`{}`))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -298,7 +330,8 @@ func TestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	lat, tp, crowd := measureService(t, root)
-	t.Logf("intake p50 %.2f× p99 %.2f× PutItem", ratio(lat.Intake.P50, lat.Put.P50), ratio(lat.Intake.P99, lat.Put.P99))
+	t.Logf("intake p50 %.2f× p99 %.2f× PutItem; store in-process p50 %s, path p50 %s", ratio(lat.Intake.P50, lat.Put.P50),
+		ratio(lat.Intake.P99, lat.Put.P99), ms(lat.Store.P50), ms(lat.Path.P50))
 	for _, r := range []throughputResult{tp, crowd} {
 		t.Logf("%.0f/s with %d clients, %d errors; CPU per referral %s; load average %.1f", r.Rate, r.Clients, r.errorCount(), r.cpuText(), r.Load)
 	}
