@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
@@ -26,6 +25,7 @@ import (
 	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
+	"github.com/ipspc/referrals/shared/lib/settings"
 )
 
 func main() {
@@ -41,6 +41,11 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	env := settings.New(os.Getenv)
+	returnsTable := env.Required("RETURNS_TABLE") // the lead's report (SPEC §12)
+	if err := env.Err(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	ctx := context.Background()
 	awsCfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
@@ -49,12 +54,16 @@ func run() error {
 
 	// The key is read once per execution environment (with a time limit); a rotation reaches new
 	// environments. The notifier signs with the same secret, read the same way.
-	signer, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	sm, err := secrets.NewClient(awsCfg)
+	if err != nil {
+		return err
+	}
+	signer, err := secrets.LinkSigner(ctx, sm, cfg.LinkSecretARN)
 	if err != nil {
 		return err
 	}
 
-	db := dynamodb.NewFromConfig(awsCfg)
+	db := dynamo.Bind(dynamodb.NewFromConfig(awsCfg))
 	waitlist := &referral.Waitlist{
 		Store:    dynamo.NewReferrals(db, cfg.Tables),
 		Calendar: calendar.Embedded(),
@@ -92,9 +101,10 @@ func run() error {
 			Store: moves, Areas: directory.Finder{Prefixes: prefixes}, Names: moves, Drain: drain,
 			Calendar: calendar.Embedded(), Policy: cfg.Policy, Now: time.Now, Attempts: 5,
 		},
-		Log:    h.Log,
-		Now:    time.Now,
-		Budget: h.Budget,
+		Returns: dynamo.NewReturns(db, returnsTable),
+		Log:     h.Log,
+		Now:     time.Now,
+		Budget:  h.Budget,
 	}
 	lambda.Start(lead.Dispatch(leads.Handle, h.Handle))
 	return nil

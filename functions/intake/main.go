@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
@@ -22,6 +21,8 @@ import (
 	"github.com/ipspc/referrals/shared/edges/intake"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
+	"github.com/ipspc/referrals/shared/lib/signedlink"
+	"github.com/ipspc/referrals/shared/lib/startup"
 )
 
 func main() {
@@ -41,21 +42,11 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
-	// The form's hidden token is signed with the link secret, read once per execution environment.
-	sm := secretsmanager.NewFromConfig(awsCfg)
-	formTokens, err := secrets.LinkSigner(context.Background(), sm, cfg.LinkSecretARN)
+	sm, err := secrets.NewClient(awsCfg)
 	if err != nil {
 		return err
 	}
-	patientSecret, err := secrets.PatientKeySecret(context.Background(), sm, cfg.PatientKeySecretARN)
-	if err != nil {
-		return err
-	}
-	keys, err := referral.NewKeyer(patientSecret)
-	if err != nil {
-		return err
-	}
-	db := dynamodb.NewFromConfig(awsCfg)
+	db := dynamo.Bind(dynamodb.NewFromConfig(awsCfg))
 	dir := dynamo.NewDirectory(db, cfg.Tables.Directory)
 	prefixes := &directory.Cached[directory.Prefixes]{Load: dir.Prefixes, TTL: 5 * time.Minute}
 	areaNames := &directory.Cached[map[string]string]{Load: func(ctx context.Context) (map[string]string, error) {
@@ -67,22 +58,44 @@ func run() error {
 		return names, err
 	}, TTL: 5 * time.Minute}
 
-	h := &intake.Handler{
-		Intake: &referral.Intake{
-			Areas:    directory.Finder{Prefixes: prefixes},
-			Keys:     keys,
-			Store:    dynamo.NewReferrals(db, cfg.Tables),
-			Calendar: calendar.Embedded(),
-			Policy:   cfg.Policy,
-			Now:      time.Now,
-			NewID:    referral.NewID,
-		},
-		Log:        lambdacontext.NewLogger(),
-		Metrics:    metrics.New(os.Stdout),
-		Budget:     8 * time.Second,
-		AreaNames:  areaNames,
-		FormTokens: formTokens,
+	in := &referral.Intake{
+		Areas:    directory.Finder{Prefixes: prefixes},
+		Store:    dynamo.NewReferrals(db, cfg.Tables),
+		Calendar: calendar.Embedded(),
+		Policy:   cfg.Policy,
+		Now:      time.Now,
+		NewID:    referral.NewID,
 	}
+	h := &intake.Handler{
+		Intake:    in,
+		Log:       lambdacontext.NewLogger(),
+		Metrics:   metrics.New(os.Stdout),
+		Budget:    8 * time.Second,
+		AreaNames: areaNames,
+	}
+	// The link secret (the form's hidden token) and the patient-key secret are read once per
+	// execution environment, both at once, when the first request that needs them arrives, not
+	// during the cold start (docs/decisions.md). Their users are set here before Ready reports
+	// success. A failed read answers that request 503 and is tried again by the next one.
+	h.Ready = startup.Deferred(func(ctx context.Context) error {
+		var formTokens *signedlink.Signer
+		var keys *referral.Keyer
+		err := startup.All(ctx, func(ctx context.Context) (err error) {
+			formTokens, err = secrets.LinkSigner(ctx, sm, cfg.LinkSecretARN)
+			return err
+		}, func(ctx context.Context) error {
+			patientSecret, err := secrets.PatientKeySecret(ctx, sm, cfg.PatientKeySecretARN)
+			if err == nil {
+				keys, err = referral.NewKeyer(patientSecret)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		in.Keys, h.FormTokens = keys, formTokens
+		return nil
+	})
 	lambda.Start(h.Handle)
 	return nil
 }

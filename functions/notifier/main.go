@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
@@ -39,15 +38,19 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
-	signer, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	sm, err := secrets.NewClient(awsCfg)
 	if err != nil {
 		return err
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
+	signer, err := secrets.LinkSigner(ctx, sm, cfg.LinkSecretARN)
+	if err != nil {
+		return err
+	}
+	db := dynamo.Bind(dynamodb.NewFromConfig(awsCfg))
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
 		People:   dynamo.NewDirectory(db, cfg.DirectoryTable),
-		Mailer:   ses.NewSender(sesv2.NewFromConfig(awsCfg, ses.NoResend), cfg.Sender, cfg.ConfigurationSet),
+		Mailer:   ses.NewSender(ses.Bind(sesv2.NewFromConfig(awsCfg, ses.NoResend)), cfg.Sender, cfg.ConfigurationSet),
 		Links:    signer,
 		BaseURL:  cfg.BaseURL,
 		LinkTTL:  cfg.LinkTTL,

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
@@ -42,14 +41,18 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
-	signer, err := secrets.LinkSigner(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.LinkSecretARN)
+	sm, err := secrets.NewClient(awsCfg)
 	if err != nil {
 		return err
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
+	signer, err := secrets.LinkSigner(ctx, sm, cfg.LinkSecretARN)
+	if err != nil {
+		return err
+	}
+	db := dynamo.Bind(dynamodb.NewFromConfig(awsCfg))
 	log := lambdacontext.NewLogger()
 	people := dynamo.NewDirectory(db, cfg.DirectoryTable)
-	sender := ses.NewSender(sesv2.NewFromConfig(awsCfg, ses.NoResend), cfg.Sender, cfg.ConfigurationSet)
+	sender := ses.NewSender(ses.Bind(sesv2.NewFromConfig(awsCfg, ses.NoResend)), cfg.Sender, cfg.ConfigurationSet)
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
 		People:   people,
@@ -69,11 +72,12 @@ func run() error {
 		Log:         log,
 		ResendAfter: 15 * time.Minute,
 		Digests: &lead.Digests{
-			Areas:   people,
-			Store:   dynamo.NewWorklists(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
-			Links:   signer,
-			Mailer:  sender,
-			BaseURL: cfg.BaseURL,
+			Areas:    people,
+			Store:    dynamo.NewWorklists(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
+			Received: dynamo.NewReturns(db, cfg.ReturnsTable),
+			Links:    signer,
+			Mailer:   sender,
+			BaseURL:  cfg.BaseURL,
 		},
 	}}
 	lambda.Start(h.Handle)

@@ -12,6 +12,8 @@
 //     (capacity_test.go), and the sweep's reads at 1,000 and 100,000 stored referrals;
 //   - the specialist's actions (contact, meeting, close) through the progress store, with their
 //     writes at AWS rates from the items' sizes (actions_test.go);
+//   - a programme return's reads for one area and 12 months with 10,000 and 100,000 other
+//     referrals' facts stored (returns_test.go);
 //   - IntakeFunction's cold start and binary size against a hello-world aws-lambda-go function
 //     built and run the same way (coldstart_test.go).
 package bench
@@ -42,6 +44,7 @@ type results struct {
 	Actions    actionsResult
 	Revisit    revisitResult
 	Sweep      sweepResult
+	Report     reportResult
 	Took       time.Duration
 }
 
@@ -58,6 +61,7 @@ func TestBench(t *testing.T) {
 	r.Actions = measureActions(t, root)
 	r.Sweep = measureSweep(t, root, template)
 	r.Revisit = measureRevisit(t, root, template)
+	r.Report = measureReport(t, root)
 	r.Took = time.Since(start)
 
 	figures := r.figures()

@@ -48,3 +48,13 @@ func TestBenchSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchReport is a programme return's reads alone (the report's "Report reads" figure): one
+// area and 12 months with 10,000 and 100,000 other referrals' facts stored. A missed ratio fails.
+func TestBenchReport(t *testing.T) {
+	f := measureReport(t, benchRoot(t)).figure()
+	fmt.Print(table([]figure{f}))
+	if !f.Met {
+		t.Errorf("%s: %s", f.Name, f.Why)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func TestBootstrapSizeBudget(t *testing.T) {
 
 // TestFunctionsDoNotLinkDefaultConfig keeps the SDK's config package (and the STS, SSO, OIDC and
 // sign-in clients of its credential chain) out of the deployed functions: they build their
-// aws.Config with shared/adapters/awsenv.
+// aws.Config with shared/adapters/awsenv. It keeps the Secrets Manager client out too.
 func TestFunctionsDoNotLinkDefaultConfig(t *testing.T) {
 	t.Parallel()
 	cmd := exec.Command("go", "list", "-deps", "./functions/...")
@@ -73,6 +74,10 @@ func TestFunctionsDoNotLinkDefaultConfig(t *testing.T) {
 			if strings.HasSuffix(pkg, b) {
 				t.Errorf("a function links %s: build the aws.Config with awsenv.Config, not config.LoadDefaultConfig", pkg)
 			}
+		}
+		// The secrets are read with secrets.Client, one signed call, not the SDK's client.
+		if strings.HasSuffix(pkg, "aws-sdk-go-v2/service/secretsmanager") {
+			t.Errorf("a function links %s: read secrets with secrets.NewClient", pkg)
 		}
 	}
 }
@@ -109,4 +114,44 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// TestSDKClientsBoundNotConverted guards what the size budgets rely on most: html/template's
+// reflection keeps every exported method of every type a binary converts to an interface, so a
+// *dynamodb.Client or *sesv2.Client handed to an adapter's interface links all of the client's
+// operations (332 and 354) with their serializers, 1.6 MB each. main.go passes dynamo.Bind(client)
+// and ses.Bind(client) instead, which link only the operations bound. This counts the client
+// methods linked into each function, in an unstripped build made as the local stack makes its
+// own (so make test's e2e builds share the compiled packages).
+func TestSDKClientsBoundNotConverted(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	out := t.TempDir()
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", out+string(filepath.Separator), "./functions/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build functions: %v\n%s", err, b)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each bound operation links a handful of methods (the operation, its middleware stack);
+	// a converted client links hundreds.
+	const maxMethods = 120
+	clients := map[string]string{"service/dynamodb.(*Client).": "dynamo.Bind", "service/sesv2.(*Client).": "ses.Bind"}
+	for _, e := range entries {
+		nm, err := exec.Command("go", "tool", "nm", filepath.Join(out, e.Name())).Output()
+		if err != nil {
+			t.Fatalf("go tool nm %s: %v", e.Name(), err)
+		}
+		for sym, bind := range clients {
+			if n := strings.Count(string(nm), sym); n > maxMethods {
+				t.Errorf("functions/%s links %d methods of %s: a client reaches an interface; pass %s(client) to the adapters", e.Name(), n, strings.TrimSuffix(sym, "."), bind)
+			} else {
+				t.Logf("functions/%s: %d methods of %s", e.Name(), n, strings.TrimSuffix(sym, "."))
+			}
+		}
+	}
 }

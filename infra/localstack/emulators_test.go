@@ -171,7 +171,8 @@ func TestCreateTablesFromProjectTemplate(t *testing.T) {
 		wantStream bool
 		wantGSIs   int
 	}{
-		{"ReferralsTable", "expiresAt", true, 3}, // Waitlist, Due, AreaReceived
+		{"ReferralsTable", "expiresAt", true, 2}, // Waitlist, Due
+		{"ReturnsTable", "", false, 0},
 		{"DirectoryTable", "", false, 0},
 	}
 	for _, tt := range tests {

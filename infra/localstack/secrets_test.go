@@ -10,7 +10,53 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/ipspc/referrals/shared/adapters/awsenv"
+	"github.com/ipspc/referrals/shared/adapters/secrets"
 )
+
+// The local endpoint must answer the functions' own Secrets Manager client (secrets.Client),
+// configured as the stack configures a function (AWS_ENDPOINT_URL_SECRETS_MANAGER): the current
+// version, no previous one before a rotation, both after, and a missing secret.
+func TestSecretsManagerAnswersTheFunctionsClient(t *testing.T) {
+	t.Parallel()
+	sec := Secret{LogicalID: "LinkSecret", ARN: "arn:aws:secretsmanager:eu-west-2:123456789012:secret:LinkSecret", Name: "LinkSecret"}
+	v := &secretValue{Secret: sec, value: "first"}
+	sm := &secretsManager{values: map[string]*secretValue{sec.ARN: v, sec.LogicalID: v}}
+	srv := httptest.NewServer(sm)
+	defer srv.Close()
+	env := map[string]string{"AWS_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": LocalAccessKey, "AWS_SECRET_ACCESS_KEY": LocalSecretKey,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": srv.URL}
+	cfg, err := awsenv.Config(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := secrets.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when, id, stage, want string, notFound bool) {
+		t.Helper()
+		got, err := client.GetSecretValue(context.Background(), id, stage)
+		if notFound {
+			if !errors.Is(err, secrets.ErrNotFound) {
+				t.Errorf("%s: %s %s = %q, %v; want ErrNotFound", when, id, stage, got, err)
+			}
+			return
+		}
+		if err != nil || got != want {
+			t.Errorf("%s: %s %s = %q, %v; want %q", when, id, stage, got, err, want)
+		}
+	}
+	check("before a rotation", sec.ARN, secrets.StageCurrent, "first", false)
+	check("before a rotation", sec.ARN, secrets.StagePrevious, "", true)
+	check("missing secret", "arn:aws:secretsmanager:eu-west-2:123456789012:secret:Other", secrets.StageCurrent, "", true)
+	if _, ok := sm.rotate(sec.LogicalID, "second"); !ok {
+		t.Fatal("rotate failed")
+	}
+	check("after a rotation", sec.ARN, secrets.StageCurrent, "second", false)
+	check("after a rotation", sec.ARN, secrets.StagePrevious, "first", false)
+}
 
 // The local endpoint must answer the real SDK client the functions use.
 func TestSecretsManagerAnswersTheSDK(t *testing.T) {

@@ -266,7 +266,7 @@ func TestProjectTemplate(t *testing.T) {
 			t.Errorf("route %s missing from %v", k, slices.Sorted(maps.Keys(routes)))
 		}
 	}
-	if rt := tmpl.Table("ReferralsTable"); rt == nil || rt.Input.StreamSpecification == nil || len(rt.Input.GlobalSecondaryIndexes) != 3 { // Waitlist, Due, AreaReceived
+	if rt := tmpl.Table("ReferralsTable"); rt == nil || rt.Input.StreamSpecification == nil || len(rt.Input.GlobalSecondaryIndexes) != 2 { // Waitlist, Due
 		t.Errorf("ReferralsTable = %+v", rt)
 	}
 }

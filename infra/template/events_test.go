@@ -32,6 +32,7 @@ func TestEventFixtures(t *testing.T) {
 		"notifier":  {"NotifierFunction", func() any { return new(events.DynamoDBEvent) }},
 		"reminders": {"RemindersFunction", func() any { return new(events.EventBridgeEvent) }},
 		"bounce":    {"BounceFunction", func() any { return new(events.SNSEvent) }},
+		"returns":   {"ReturnsFunction", func() any { return new(events.DynamoDBEvent) }},
 	}
 	dir := filepath.Join(root, "events")
 	entries, err := os.ReadDir(dir)
@@ -54,7 +55,7 @@ func TestEventFixtures(t *testing.T) {
 			prefix, _, _ := strings.Cut(name, "-")
 			kind, ok := kinds[prefix]
 			if !ok {
-				t.Fatalf("%s: name must start with one of intake-, actions-, notifier-, reminders-, bounce-", name)
+				t.Fatalf("%s: name must start with one of intake-, actions-, notifier-, reminders-, bounce-, returns-", name)
 			}
 			covered[prefix] = true
 			if tmpl.Function(kind.function) == nil {

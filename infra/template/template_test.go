@@ -44,22 +44,28 @@ var wantGrants = map[string]map[string][]string{
 		"ReferralsTable":                {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		"ReferralsTable/index/Waitlist": {"dynamodb:Query"},
 		"ReferralsTable/index/Due":      {"dynamodb:Query"},
+		"ReturnsTable":                  {"dynamodb:GetItem", "dynamodb:Query"},
 		"DirectoryTable":                {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		"LinkSecret":                    {"secretsmanager:GetSecretValue"},
 	},
 	"RemindersFunction": {
-		"ReferralsTable":                    {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-		"ReferralsTable/index/Due":          {"dynamodb:Query"},
-		"ReferralsTable/index/Waitlist":     {"dynamodb:Query", "dynamodb:Scan"},
-		"ReferralsTable/index/AreaReceived": {"dynamodb:Query"},
-		"DirectoryTable":                    {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"},
-		sesIdentity:                         {"ses:SendEmail"},
-		sesConfigurationSet:                 {"ses:SendEmail"},
-		"LinkSecret":                        {"secretsmanager:GetSecretValue"},
+		"ReferralsTable":                {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"ReferralsTable/index/Due":      {"dynamodb:Query"},
+		"ReferralsTable/index/Waitlist": {"dynamodb:Query", "dynamodb:Scan"},
+		"ReturnsTable":                  {"dynamodb:Query"},
+		"DirectoryTable":                {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"},
+		sesIdentity:                     {"ses:SendEmail"},
+		sesConfigurationSet:             {"ses:SendEmail"},
+		"LinkSecret":                    {"secretsmanager:GetSecretValue"},
 	},
 	"BounceFunction": {
 		"DirectoryTable":     {"dynamodb:Scan", "dynamodb:UpdateItem"},
 		"BounceFailureQueue": {"sqs:SendMessage"},
+	},
+	"ReturnsFunction": {
+		"ReturnsTable":        {"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		"DirectoryTable":      {"dynamodb:Query", "dynamodb:Scan"},
+		"ReturnsFailureQueue": {"sqs:SendMessage"},
 	},
 }
 
@@ -231,6 +237,7 @@ func TestTables(t *testing.T) {
 	}{
 		{table: "ReferralsTable", pitr: true, ttl: "expiresAt", stream: "NEW_AND_OLD_IMAGES"}, // notification records expire
 		{table: "DirectoryTable", pitr: true},
+		{table: "ReturnsTable", pitr: true},
 	}
 	var want []string
 	for _, tt := range tests {
@@ -284,16 +291,23 @@ func orNil(want string) string {
 	return want
 }
 
-func TestNotifierStream(t *testing.T) {
+// TestStreamConsumers checks both consumers of the referrals stream: the notifier and the returns.
+func TestStreamConsumers(t *testing.T) {
+	for fn, queue := range map[string]string{"NotifierFunction": "StreamFailureQueue", "ReturnsFunction": "ReturnsFailureQueue"} {
+		t.Run(fn, func(t *testing.T) { checkStreamConsumer(t, fn, queue) })
+	}
+}
+
+func checkStreamConsumer(t *testing.T, fn, queue string) {
 	tm := mustLoad(t)
 	var streams []map[string]any
-	for _, ev := range asMap(tm.function("NotifierFunction")["Events"]) {
+	for _, ev := range asMap(tm.function(fn)["Events"]) {
 		if str(at(ev, "Type")) == "DynamoDB" {
 			streams = append(streams, asMap(at(ev, "Properties")))
 		}
 	}
 	if len(streams) != 1 {
-		t.Fatalf("NotifierFunction has %d DynamoDB events, want 1", len(streams))
+		t.Fatalf("%s has %d DynamoDB events, want 1", fn, len(streams))
 	}
 	p := streams[0]
 	retries, err := strconv.Atoi(str(p["MaximumRetryAttempts"]))
@@ -309,9 +323,9 @@ func TestNotifierStream(t *testing.T) {
 		{"FunctionResponseTypes", strs(p["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}},
 		{"BisectBatchOnFunctionError", str(p["BisectBatchOnFunctionError"]), "true"},
 		{"MaximumRecordAgeInSeconds set", p["MaximumRecordAgeInSeconds"] != nil, true},
-		{"OnFailure destination", str(at(p, "DestinationConfig", "OnFailure", "Destination")), "StreamFailureQueue"},
+		{"OnFailure destination", str(at(p, "DestinationConfig", "OnFailure", "Destination")), queue},
 		{"OnFailure type", str(at(p, "DestinationConfig", "OnFailure", "Type")), "SQS"},
-		{"StreamFailureQueue type", tm.Resources["StreamFailureQueue"].Type, "AWS::SQS::Queue"},
+		{"failure queue type", tm.Resources[queue].Type, "AWS::SQS::Queue"},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -357,6 +371,8 @@ func TestAlarms(t *testing.T) {
 		{"stream failure queue depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", map[string]string{"QueueName": "StreamFailureQueue.QueueName"}, "GreaterThanThreshold", ""},
 		{"bounce failure queue depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", map[string]string{"QueueName": "BounceFailureQueue.QueueName"}, "GreaterThanThreshold", ""},
 		{"notifier iterator age", "AWS/Lambda", "IteratorAge", map[string]string{"FunctionName": "NotifierFunction"}, "GreaterThanThreshold", ""},
+		{"returns failure queue depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", map[string]string{"QueueName": "ReturnsFailureQueue.QueueName"}, "GreaterThanThreshold", ""},
+		{"returns iterator age", "AWS/Lambda", "IteratorAge", map[string]string{"FunctionName": "ReturnsFunction"}, "GreaterThanThreshold", ""},
 		{"overdue referrals (total)", "IPSPC/Referrals", "OverdueReferrals", map[string]string{}, "GreaterThanThreshold", ""},
 		{"waitlist size (total)", "IPSPC/Referrals", "WaitlistedReferrals", map[string]string{}, "GreaterThanThreshold", ""},
 		{"SES bounce rate", "AWS/SES", "Reputation.BounceRate", map[string]string{}, "GreaterThanThreshold", ""},
@@ -427,6 +443,11 @@ var alarmSeverity = map[string]string{
 	"EmailBouncesAlarm":               "WarningAlarmTopic",
 	"EmailComplaintsAlarm":            "WarningAlarmTopic",
 	"CalendarYearsLeftAlarm":          "WarningAlarmTopic",
+	// Returns lag or gaps undercount a report; no referral waits on them.
+	"ReturnsFunctionErrorsAlarm":    "WarningAlarmTopic",
+	"ReturnsFunctionThrottlesAlarm": "WarningAlarmTopic",
+	"ReturnsFailureQueueAlarm":      "WarningAlarmTopic",
+	"ReturnsIteratorAgeAlarm":       "WarningAlarmTopic",
 }
 
 // TestEveryAlarmNotifiesAndHasARunbook checks every alarm notifies the topic of its severity when
@@ -644,7 +665,7 @@ func TestParameters(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	tm := mustLoad(t)
 	for _, name := range []string{"ApiUrl", "ReferralsTableName", "DirectoryTableName",
-		"StreamFailureQueueUrl", "BounceFailureQueueUrl", "CriticalAlarmTopicArn", "WarningAlarmTopicArn", "DashboardUrl"} {
+		"StreamFailureQueueUrl", "BounceFailureQueueUrl", "ReturnsFailureQueueUrl", "ReturnsTableName", "CriticalAlarmTopicArn", "WarningAlarmTopicArn", "DashboardUrl"} {
 		o, ok := tm.Outputs[name]
 		if !ok {
 			t.Errorf("no output %s", name)

@@ -34,10 +34,12 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-from", "2026-11", "-to", "2026-10"}, "to:"},
 		{[]string{"-from", "2026-11", "-to", "2026-11", "-format", "xml"}, "format:"},
 		{[]string{"-from", "2026-11", "-to", "2026-11", "-format", "html"}, "area:"},
-		{[]string{"-from", "2026-11", "-to", "2026-11", "-table", "", "-referrals-table", ""}, "table:"},
+		{[]string{"-from", "2026-11", "-to", "2026-11", "-table", "", "-returns-table", ""}, "table:"},
+		{[]string{"-rebuild", "-table", "d", "-returns-table", "r"}, "table:"},
 	}
 	t.Setenv("DIRECTORY_TABLE", "")
 	t.Setenv("REFERRALS_TABLE", "")
+	t.Setenv("RETURNS_TABLE", "")
 	for _, tt := range tests {
 		err := run(t.Context(), tt.args, &bytes.Buffer{})
 		var u usageError
@@ -47,7 +49,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	}
 }
 
-// Referrals recorded and contacted through the real adapter appear in the area's CSV, each once.
+// Referrals recorded and contacted through the real adapter appear in the area's CSV, each once,
+// from the returns table: before it holds their facts the report shows none (it never reads the
+// referrals), after -rebuild it does.
 func TestReportAgainstDynamoDBLocal(t *testing.T) {
 	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	if endpoint == "" {
@@ -81,7 +85,7 @@ func TestReportAgainstDynamoDBLocal(t *testing.T) {
 			t.Errorf("delete tables: %v", err)
 		}
 	})
-	dirTable, refTable := tables["DirectoryTable"], tables["ReferralsTable"]
+	dirTable, refTable, retTable := tables["DirectoryTable"], tables["ReferralsTable"], tables["ReturnsTable"]
 	if err := dynamo.NewDirectory(client, dirTable).Import(t.Context(), directory.File{
 		Areas:       []directory.Area{{ID: "north", Name: "North", Postcodes: []string{"S35"}}, {ID: "south", Name: "South", Postcodes: []string{"S36"}}},
 		Specialists: []directory.Specialist{{ID: "n1", AreaID: "north", Name: "N One", Email: "n1@nhs.net", Capacity: 2, Active: true}},
@@ -114,7 +118,21 @@ func TestReportAgainstDynamoDBLocal(t *testing.T) {
 
 	month := returns.Month(now)
 	var out bytes.Buffer
-	args := []string{"-table", dirTable, "-referrals-table", refTable, "-from", month, "-to", month}
+	args := []string{"-table", dirTable, "-returns-table", retTable, "-from", month, "-to", month}
+	if err := run(t.Context(), args, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "north," + month + ",0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0"; !strings.Contains(out.String(), want) {
+		t.Errorf("report before the returns table holds the facts:\n%s\nwant %s", out.String(), want)
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"-rebuild", "-table", dirTable, "-returns-table", retTable, "-referrals-table", refTable}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "rebuilt ") {
+		t.Errorf("rebuild said %q", out.String())
+	}
+	out.Reset()
 	if err := run(t.Context(), args, &out); err != nil {
 		t.Fatal(err)
 	}

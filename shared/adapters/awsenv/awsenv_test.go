@@ -8,10 +8,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ipspc/referrals/shared/adapters/awsenv"
+	"github.com/ipspc/referrals/shared/adapters/secrets"
 )
 
 // endpointVars are every variable that can move a client's endpoint. Each case sets exactly its
@@ -61,7 +61,8 @@ func deref(s *string) string {
 }
 
 // TestConfigEndpoints checks the endpoint each real service client resolves from the standard
-// variables, as SPEC §3 needs them: per service, global, both, and switched off.
+// variables, as SPEC §3 needs them: per service, global, both, and switched off. Secrets Manager
+// is read with secrets.Client, which must choose as the SDK's clients do.
 func TestConfigEndpoints(t *testing.T) {
 	tests := []struct {
 		name                 string
@@ -106,12 +107,19 @@ func TestConfigEndpoints(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			sm, err := secrets.NewClient(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			got := []string{
 				deref(dynamodb.NewFromConfig(cfg).Options().BaseEndpoint),
 				deref(sesv2.NewFromConfig(cfg).Options().BaseEndpoint),
-				deref(secretsmanager.NewFromConfig(cfg).Options().BaseEndpoint),
+				sm.Endpoint(),
 			}
 			want := []string{tt.dynamo, tt.ses, tt.secrets}
+			if want[2] == "" {
+				want[2] = "https://secretsmanager.eu-west-2.amazonaws.com"
+			}
 			for i, svc := range []string{"dynamodb", "sesv2", "secretsmanager"} {
 				if got[i] != want[i] {
 					t.Errorf("%s endpoint = %q, want %q", svc, got[i], want[i])

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -517,27 +516,7 @@ const (
 
 // batchWrite writes reqs in batches, retrying unprocessed items with backoff.
 func (d *Directory) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	for batch := range slices.Chunk(reqs, batchWriteSize) {
-		pending := map[string][]types.WriteRequest{d.table: batch}
-		for attempt := 0; len(pending[d.table]) > 0; attempt++ {
-			if attempt == batchWriteAttempts {
-				return fmt.Errorf("%d writes still unprocessed after %d attempts", len(pending[d.table]), attempt)
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Duration(1<<attempt) * 25 * time.Millisecond):
-				}
-			}
-			out, err := d.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return err
-			}
-			pending = out.UnprocessedItems
-		}
-	}
-	return nil
+	return batchWrite(ctx, d.client, d.table, reqs)
 }
 
 func directoryKey(pk, sk string) map[string]types.AttributeValue {

@@ -17,11 +17,11 @@ import (
 	"github.com/ipspc/referrals/shared/domain/worklist"
 )
 
-// The lead's reads (SPEC §10, §11), from template.yaml's Due, Waitlist and AreaReceived indexes and
-// the directory. They only read, except for the digest's weekly claim.
+// The lead's reads (SPEC §10, §11), from template.yaml's Due and Waitlist indexes and the
+// directory ("received last week" comes from the returns table: Returns.ReceivedBetween). They
+// only read, except for the digest's weekly claim.
 const (
-	areaReceivedIndex = "AreaReceived"
-	digestSK          = "#DIGEST"
+	digestSK = "#DIGEST"
 	// digestClaimTTL keeps a digest claim well past its week, then lets TTL remove it.
 	digestClaimTTL = 60 * 24 * time.Hour
 )
@@ -181,30 +181,6 @@ func (w *Worklists) specialists(ctx context.Context, areaID string) ([]worklist.
 			Capacity: it.Capacity, Active: it.Active, Bouncing: it.bouncing()})
 	}
 	return out, nil
-}
-
-// ReceivedBetween counts the area's referrals received in [from, to): one counting Query of
-// AreaReceived, whose cost grows with that period's referrals only.
-func (w *Worklists) ReceivedBetween(ctx context.Context, areaID string, from, to time.Time) (int, error) {
-	// receivedAt is stored as RFC 3339 UTC to the second, so strings sort as instants; the
-	// sort key is inclusive at both ends, so the upper bound is the last second before to.
-	lo := from.UTC().Format(time.RFC3339)
-	hi := to.UTC().Add(-time.Second).Format(time.RFC3339)
-	n := 0
-	err := w.queryArea(ctx, areaReceivedIndex, expression.Key("receivedAt").Between(expression.Value(lo), expression.Value(hi)), areaID, func(string) error {
-		n++
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("count received in %s: %w", areaID, err)
-	}
-	return n, nil
-}
-
-// queryArea calls fn with the pk of every referral of index whose area is areaID and whose sort key
-// meets sortKey.
-func (w *Worklists) queryArea(ctx context.Context, index string, sortKey expression.KeyConditionBuilder, areaID string, fn func(pk string) error) error {
-	return queryPKs(ctx, w.client, w.tables.Referrals, index, expression.Key("area").Equal(expression.Value(areaID)).And(sortKey), nil, fn)
 }
 
 // ClaimDigest claims the area's digest for an ISO week (worklist.DigestWeek): true for the first

@@ -1,4 +1,5 @@
-// Package secrets reads the service's secrets from AWS Secrets Manager at start-up.
+// Package secrets reads the service's secrets from AWS Secrets Manager, once per execution
+// environment: at start-up, or at the first request that needs them (the intake).
 package secrets
 
 import (
@@ -7,17 +8,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 )
 
-// API is the part of the Secrets Manager client used.
+// API reads one version stage of a secret: its SecretString ("" when it holds only a binary
+// value). A missing secret or stage is an error wrapping ErrNotFound. Client is the real one.
 type API interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, id, stage string) (string, error)
 }
+
+// ErrNotFound is Secrets Manager's ResourceNotFoundException: no such secret, or no version of
+// it in the stage asked for.
+var ErrNotFound = errors.New("secret or version stage not found")
 
 // Version stages Secrets Manager keeps through a rotation.
 const (
@@ -42,14 +44,25 @@ func PatientKeySecret(ctx context.Context, client API, id string) ([]byte, error
 }
 
 // LinkSecrets fetches the current signed-link secret and, when there has been a rotation, the
-// previous one (SPEC §8: a link signed before a rotation works until it expires).
+// previous one (SPEC §8: a link signed before a rotation works until it expires). The two are
+// read at the same time: start-up pays one round trip, not two.
 func LinkSecrets(ctx context.Context, client API, id string) (current, previous []byte, err error) {
-	if current, _, err = linkSecretVersion(ctx, client, id, StageCurrent); err != nil {
+	var found bool
+	var prevErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		previous, found, prevErr = linkSecretVersion(ctx, client, id, StagePrevious)
+	}()
+	current, _, err = linkSecretVersion(ctx, client, id, StageCurrent)
+	<-done
+	switch {
+	case err != nil:
 		return nil, nil, err
-	}
-	previous, found, err := linkSecretVersion(ctx, client, id, StagePrevious)
-	if err != nil || !found {
-		return current, nil, err // a secret never rotated has no previous version
+	case prevErr != nil:
+		return nil, nil, prevErr
+	case !found:
+		return current, nil, nil // a secret never rotated has no previous version
 	}
 	return current, previous, nil
 }
@@ -66,18 +79,17 @@ func secretVersion(ctx context.Context, client API, what, env, id, stage string)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &id, VersionStage: aws.String(stage)})
-	var nf *smtypes.ResourceNotFoundException
+	value, err := client.GetSecretValue(ctx, id, stage)
 	switch {
-	case stage != StageCurrent && errors.As(err, &nf):
+	case stage != StageCurrent && errors.Is(err, ErrNotFound):
 		return nil, false, nil
 	case err != nil:
 		return nil, false, fmt.Errorf("read %s (%s): %w", what, stage, err)
 	}
-	if out.SecretString == nil || len(*out.SecretString) < 32 {
+	if len(value) < 32 {
 		return nil, false, fmt.Errorf("%s %s (%s) is shorter than 32 characters", what, id, stage)
 	}
-	return []byte(*out.SecretString), true, nil
+	return []byte(value), true, nil
 }
 
 // LinkSigner fetches the signed-link secrets and returns the signer built on them, signing with

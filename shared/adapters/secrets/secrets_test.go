@@ -3,35 +3,32 @@ package secrets
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
-type fakeAPI func(id string) (*secretsmanager.GetSecretValueOutput, error)
+type fakeAPI func(id string) (string, error)
 
-func (f fakeAPI) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	if aws.ToString(in.VersionStage) == StagePrevious {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no previous version")}
+func (f fakeAPI) GetSecretValue(_ context.Context, id, stage string) (string, error) {
+	if stage == StagePrevious {
+		return "", fmt.Errorf("%w: no previous version", ErrNotFound)
 	}
-	return f(*in.SecretId)
+	return f(id)
 }
 
 // stagedAPI answers by version stage, as Secrets Manager does after a rotation.
 type stagedAPI map[string]any // stage → string value or error
 
-func (s stagedAPI) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	switch v := s[aws.ToString(in.VersionStage)].(type) {
+func (s stagedAPI) GetSecretValue(_ context.Context, _, stage string) (string, error) {
+	switch v := s[stage].(type) {
 	case string:
-		return &secretsmanager.GetSecretValueOutput{SecretString: &v}, nil
+		return v, nil
 	case error:
-		return nil, v
+		return "", v
 	}
-	return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no such version")}
+	return "", fmt.Errorf("%w: no such version", ErrNotFound)
 }
 
 func TestLinkSignerVerifiesThePreviousVersion(t *testing.T) {
@@ -87,18 +84,17 @@ func TestLinkSecret(t *testing.T) {
 		api     fakeAPI
 		wantErr string
 	}{
-		{"ok", "arn:secret", func(string) (*secretsmanager.GetSecretValueOutput, error) {
-			return &secretsmanager.GetSecretValueOutput{SecretString: &long}, nil
+		{"ok", "arn:secret", func(string) (string, error) {
+			return long, nil
 		}, ""},
 		{"unset", "", nil, "LINK_SECRET_ARN is not set"},
-		{"short", "arn:secret", func(string) (*secretsmanager.GetSecretValueOutput, error) {
-			s := "short"
-			return &secretsmanager.GetSecretValueOutput{SecretString: &s}, nil
+		{"short", "arn:secret", func(string) (string, error) {
+			return "short", nil
 		}, "shorter than 32"},
-		{"binary only", "arn:secret", func(string) (*secretsmanager.GetSecretValueOutput, error) {
-			return &secretsmanager.GetSecretValueOutput{SecretBinary: []byte(long)}, nil
+		{"binary only", "arn:secret", func(string) (string, error) {
+			return "", nil
 		}, "shorter than 32"},
-		{"api error", "arn:secret", func(string) (*secretsmanager.GetSecretValueOutput, error) { return nil, errors.New("denied") }, "denied"},
+		{"api error", "arn:secret", func(string) (string, error) { return "", errors.New("denied") }, "denied"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,8 +114,8 @@ func TestLinkSecret(t *testing.T) {
 
 func TestLinkSignerSignsWithTheSecret(t *testing.T) {
 	long := strings.Repeat("k", 40)
-	api := fakeAPI(func(string) (*secretsmanager.GetSecretValueOutput, error) {
-		return &secretsmanager.GetSecretValueOutput{SecretString: &long}, nil
+	api := fakeAPI(func(string) (string, error) {
+		return long, nil
 	})
 	s, err := LinkSigner(context.Background(), api, "arn:secret")
 	if err != nil {
@@ -144,15 +140,15 @@ func TestPatientKeySecret(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{name: "current version", id: "arn:p", api: func(string) (*secretsmanager.GetSecretValueOutput, error) {
-			return &secretsmanager.GetSecretValueOutput{SecretString: &long}, nil
+		{name: "current version", id: "arn:p", api: func(string) (string, error) {
+			return long, nil
 		}, want: long},
 		{name: "not configured", id: "", wantErr: "PATIENT_KEY_SECRET_ARN is not set"},
-		{name: "too short", id: "arn:p", api: func(string) (*secretsmanager.GetSecretValueOutput, error) {
-			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("short")}, nil
+		{name: "too short", id: "arn:p", api: func(string) (string, error) {
+			return "short", nil
 		}, wantErr: "patient key secret arn:p (AWSCURRENT) is shorter than 32 characters"},
-		{name: "unreadable", id: "arn:p", api: func(string) (*secretsmanager.GetSecretValueOutput, error) {
-			return nil, errors.New("access denied")
+		{name: "unreadable", id: "arn:p", api: func(string) (string, error) {
+			return "", errors.New("access denied")
 		}, wantErr: "read patient key secret (AWSCURRENT): access denied"},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -337,16 +338,17 @@ func (p Prefixes) AreaFor(postcode string) (areaID string, ok bool) {
 // splitPostcode splits a postcode into its outward code and inward code ("" when absent).
 func splitPostcode(postcode string) (outward, inward string) {
 	s := strings.ToUpper(strings.Join(strings.Fields(postcode), ""))
-	if len(s) >= 5 && inwardCode.MatchString(s[len(s)-3:]) {
+	if len(s) >= 5 && inwardCode().MatchString(s[len(s)-3:]) {
 		return s[:len(s)-3], s[len(s)-3:]
 	}
 	return s, ""
 }
 
+// The patterns compile at first use: init time is every function's cold-start time.
 var (
-	districtCode = regexp.MustCompile(`^[A-Z]{1,2}[0-9][0-9A-Z]?$`)
-	inwardCode   = regexp.MustCompile(`^[0-9][A-Z]{2}$`)
-	slug         = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	districtCode = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z]{1,2}[0-9][0-9A-Z]?$`) })
+	inwardCode   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9][A-Z]{2}$`) })
+	slug         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`) })
 )
 
 // NormalizePrefix returns a postcode prefix in canonical form: a district ("s35" → "S35") or a
@@ -354,9 +356,9 @@ var (
 func NormalizePrefix(s string) (string, error) {
 	fields := strings.Fields(strings.ToUpper(s))
 	switch {
-	case len(fields) == 1 && districtCode.MatchString(fields[0]):
+	case len(fields) == 1 && districtCode().MatchString(fields[0]):
 		return fields[0], nil
-	case len(fields) == 2 && districtCode.MatchString(fields[0]) && len(fields[1]) == 1 &&
+	case len(fields) == 2 && districtCode().MatchString(fields[0]) && len(fields[1]) == 1 &&
 		fields[1][0] >= '0' && fields[1][0] <= '9':
 		return fields[0] + " " + fields[1], nil
 	}
@@ -371,7 +373,7 @@ func checkSlug(s string) error {
 		return errors.New("required")
 	case len(s) > maxSlug:
 		return fmt.Errorf("%q is longer than %d characters", s, maxSlug)
-	case !slug.MatchString(s):
+	case !slug().MatchString(s):
 		return fmt.Errorf("%q is not a lower-case slug (letters, digits and single hyphens, e.g. south-yorkshire)", s)
 	}
 	return nil

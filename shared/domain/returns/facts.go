@@ -56,6 +56,9 @@ type Fact struct {
 	Column     string `json:"column"`
 	Specialist string `json:"specialist,omitempty"`
 	Count      int    `json:"count"`
+	// Day is the Europe/London date (YYYY-MM-DD) the fact counts on, within Month; empty on
+	// snapshot facts. It is not part of Key: a fact's day never changes without its month.
+	Day string `json:"day,omitempty"`
 }
 
 // Key identifies a fact across recomputations: the same referral, event and position always give
@@ -80,7 +83,7 @@ func Facts(r referral.Referral) []Fact {
 	employerIndex, metIndex := -1, -1
 	for i, e := range r.Events {
 		b.index, b.seq = i, 0
-		m := Month(e.At)
+		m := calendar.DateOf(e.At)
 		switch e.Type {
 		case referral.EventReceived:
 			b.add(m, Received, "", 1)
@@ -133,7 +136,7 @@ func Facts(r referral.Referral) []Fact {
 			if !ok {
 				continue
 			}
-			jm := monthOfDate(job.start)
+			jm := job.start
 			b.add(jm, JobStarts, "", 1)
 			if !haveJob {
 				haveJob = true
@@ -190,7 +193,7 @@ func Facts(r referral.Referral) []Fact {
 			// earlier-dated contact recorded later must replace this fact, not add a second one.
 			b.index, b.seq = metIndex, employerSeq
 			b.area = areaAt(r, employerIndex)
-			b.add(monthOfDate(firstEmployer), EmployerContactIn30Days, "", 1)
+			b.add(firstEmployer, EmployerContactIn30Days, "", 1)
 		}
 	}
 	return b.facts
@@ -209,26 +212,26 @@ type builder struct {
 	facts   []Fact
 }
 
-func (b *builder) add(month, column, specialist string, n int) {
-	b.facts = append(b.facts, Fact{Area: b.area, Month: month, Referral: b.r.ID, Index: b.index, Seq: b.seq, Column: column, Specialist: specialist, Count: n})
+func (b *builder) add(day calendar.Date, column, specialist string, n int) {
+	b.facts = append(b.facts, Fact{Area: b.area, Month: monthOfDate(day), Day: day.String(), Referral: b.r.ID, Index: b.index, Seq: b.seq, Column: column, Specialist: specialist, Count: n})
 	b.seq++
 }
 
-func (b *builder) wait(m string) {
+func (b *builder) wait(m calendar.Date) {
 	if !b.waiting {
 		b.waiting = true
 		b.add(m, WaitlistDelta, "", 1)
 	}
 }
 
-func (b *builder) unwait(m string) {
+func (b *builder) unwait(m calendar.Date) {
 	if b.waiting {
 		b.waiting = false
 		b.add(m, WaitlistDelta, "", -1)
 	}
 }
 
-func (b *builder) hold(m, specialist string) {
+func (b *builder) hold(m calendar.Date, specialist string) {
 	if b.holding != "" || specialist == "" {
 		return
 	}
@@ -237,7 +240,7 @@ func (b *builder) hold(m, specialist string) {
 }
 
 // release frees whatever the referral takes in its current area: a caseload unit or a waitlist place.
-func (b *builder) release(m string) {
+func (b *builder) release(m calendar.Date) {
 	b.unwait(m)
 	if b.holding != "" {
 		b.add(m, CaseloadDelta, b.holding, -1)

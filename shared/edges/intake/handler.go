@@ -69,6 +69,13 @@ type Handler struct {
 	AreaNames interface {
 		Get(ctx context.Context) (map[string]string, error)
 	}
+	// Ready, when set, is waited for before the routes that need the secrets (the form and
+	// POST /referrals): main reads them outside the cold start and sets FormTokens and the
+	// intake's keys before Ready's Wait returns nil. An error answers 503 with Retry-After, and
+	// the next request tries again (shared/lib/startup).
+	Ready interface {
+		Wait(ctx context.Context) error
+	}
 }
 
 // Handle is the Lambda handler. It always returns a response and a nil error.
@@ -78,8 +85,18 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	method, p := req.RequestContext.HTTP.Method, req.RawPath
+	form := p == "/" && (method == http.MethodGet || method == http.MethodHead)
+	if submit := p == "/referrals" && method == http.MethodPost; (form || submit) && h.Ready != nil {
+		if err := h.Ready.Wait(ctx); err != nil {
+			h.Log.ErrorContext(ctx, "start-up read failed", slog.String("error", err.Error()))
+			// No token on this page: FormTokens is not set until Ready succeeds.
+			html := form || strings.HasPrefix(httpedge.Header(req, "content-type"), "application/x-www-form-urlencoded")
+			return h.fail(html, referral.Errorf(referral.CodeUnavailable, "The service is starting. Try again in a few seconds"), web.FormPage{}),
+				httpedge.Line{Outcome: "not-ready"}
+		}
+	}
 	switch {
-	case p == "/" && (method == http.MethodGet || method == http.MethodHead):
+	case form:
 		return h.form(web.FormPage{Token: h.newToken()}, http.StatusOK), httpedge.Line{Outcome: "form"}
 	case strings.HasPrefix(p, "/assets/") && (method == http.MethodGet || method == http.MethodHead):
 		return asset(strings.TrimPrefix(p, "/assets/"))

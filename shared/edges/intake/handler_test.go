@@ -77,8 +77,16 @@ func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 	return req
 }
 
+// newHandler's log lines carry no timestamp: its digits could match the patient data the tests
+// look for in the log (a "1988" among the nanoseconds), and the time is never patient data.
 func newHandler(f *fakeIntake, logs *bytes.Buffer, m *fakeCounter) *Handler {
-	return &Handler{Intake: f, Log: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: m, Budget: time.Second,
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	return &Handler{Intake: f, Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{ReplaceAttr: noTime})), Metrics: m, Budget: time.Second,
 		FormTokens: testTokens, AreaNames: staticNames{"south-yorkshire": "South Yorkshire"}}
 }
 
@@ -400,6 +408,60 @@ func TestFormPostNeedsServerToken(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), `"outcome":"form-token"`) || strings.Contains(logs.String(), m[1]) {
 				t.Errorf("log line: %s", logs.String())
+			}
+		})
+	}
+}
+
+// readyFunc is a start-up read that fails while err is set.
+type readyFunc func() error
+
+func (f readyFunc) Wait(context.Context) error { return f() }
+
+// TestHandleWaitsForStartUpReads: while the secrets are not read, the form and a submission get
+// 503 with Retry-After (a form page with no token, or JSON) and nothing is submitted; assets and
+// the API description do not wait; once read, the same requests are served.
+func TestHandleWaitsForStartUpReads(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, event          string
+		notReady, readyAfter int
+		wantType             string
+	}{
+		{name: "form page", event: "get-form.json", notReady: 503, readyAfter: 200, wantType: "text/html"},
+		{name: "json submission", event: "post-referral-json.json", notReady: 503, readyAfter: 201, wantType: "application/json"},
+		{name: "form submission", event: "post-referral-form.json", notReady: 503, readyAfter: 201, wantType: "text/html"},
+		{name: "asset", event: "get-asset-css.json", notReady: 200, readyAfter: 200, wantType: "text/css"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			f := &fakeIntake{submit: accepted}
+			h := newHandler(f, &logs, &fakeCounter{})
+			readErr := errors.New("secrets manager: connection reset")
+			h.Ready = readyFunc(func() error { return readErr })
+			res, err := h.Handle(context.Background(), loadEvent(t, tt.event))
+			if err != nil || res.StatusCode != tt.notReady {
+				t.Fatalf("before the secrets are read: status %d, err %v, want %d", res.StatusCode, err, tt.notReady)
+			}
+			if !strings.HasPrefix(res.Headers["Content-Type"], tt.wantType) {
+				t.Errorf("Content-Type %q, want %s", res.Headers["Content-Type"], tt.wantType)
+			}
+			if tt.notReady == 503 {
+				if res.Headers["Retry-After"] == "" || strings.Contains(res.Body, "connection reset") {
+					t.Errorf("503 without Retry-After, or showing the cause: %v\n%s", res.Headers, res.Body)
+				}
+				if tt.wantType == "text/html" && !strings.Contains(res.Body, `name="idempotencyToken" value=""`) {
+					t.Errorf("the 503 page carries a form token, or no token field:\n%s", res.Body)
+				}
+				if len(f.got) != 0 {
+					t.Errorf("submitted %d referrals before the secrets were read", len(f.got))
+				}
+			}
+			readErr = nil
+			if res, err = h.Handle(context.Background(), loadEvent(t, tt.event)); err != nil || res.StatusCode != tt.readyAfter {
+				t.Fatalf("after the secrets are read: status %d, err %v, want %d\n%s", res.StatusCode, err, tt.readyAfter, res.Body)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/worklist"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/render/email"
 	"github.com/ipspc/referrals/shared/render/web"
 )
@@ -16,9 +17,14 @@ import (
 // DigestStore is what the weekly digest reads and claims (dynamo.Worklists).
 type DigestStore interface {
 	Store
-	ReceivedBetween(ctx context.Context, areaID string, from, to time.Time) (int, error)
 	ClaimDigest(ctx context.Context, areaID, week string, now time.Time) (bool, error)
 	ReleaseDigest(ctx context.Context, areaID, week string) error
+}
+
+// ReceivedCounter counts an area's referrals received on the days from (inclusive) to to
+// (exclusive), from the returns table's received facts (dynamo.Returns).
+type ReceivedCounter interface {
+	ReceivedBetween(ctx context.Context, areaID string, from, to calendar.Date) (int, error)
 }
 
 // AreaLister lists the directory's areas (dynamo.Directory).
@@ -33,11 +39,13 @@ type DigestMailer interface {
 
 // Digests sends each area lead the weekly digest (SPEC §11) from a run of the reminders schedule.
 type Digests struct {
-	Areas   AreaLister
-	Store   DigestStore
-	Links   worklist.Issuer
-	Mailer  DigestMailer
-	BaseURL string // PUBLIC_BASE_URL: the worklist link is absolute
+	Areas AreaLister
+	Store DigestStore
+	// Received counts last week's referrals (the returns table: no index on the referrals).
+	Received ReceivedCounter
+	Links    worklist.Issuer
+	Mailer   DigestMailer
+	BaseURL  string // PUBLIC_BASE_URL: the worklist link is absolute
 }
 
 // Run sends the digests due at now, the scheduled event's time: nothing outside Monday 08:00 to
@@ -81,7 +89,7 @@ func (d *Digests) send(ctx context.Context, a directory.Area, now time.Time) err
 		return err
 	}
 	from, to := worklist.LastWeek(now)
-	received, err := d.Store.ReceivedBetween(ctx, a.ID, from, to)
+	received, err := d.Received.ReceivedBetween(ctx, a.ID, calendar.DateOf(from), calendar.DateOf(to))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/worklist"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -27,9 +28,9 @@ func (c *claimingAreas) Areas(context.Context) ([]directory.Area, error) {
 	}, nil
 }
 
-func (c *claimingAreas) ReceivedBetween(_ context.Context, _ string, from, to time.Time) (int, error) {
-	if to.Sub(from) != 7*24*time.Hour {
-		return 0, errors.New("not a week")
+func (c *claimingAreas) ReceivedBetween(_ context.Context, _ string, from, to calendar.Date) (int, error) {
+	if to != from.AddDays(7) || from.Weekday() != time.Monday {
+		return 0, errors.New("not a week from Monday")
 	}
 	return 5, nil
 }
@@ -69,7 +70,7 @@ func TestDigestRuns(t *testing.T) {
 	h, signer := newHandler(t, memoryAreas{}, nil)
 	store := &claimingAreas{claims: map[string]bool{}}
 	mail := &inbox{fail: map[string]bool{}}
-	d := &Digests{Areas: store, Store: store, Links: signer, Mailer: mail, BaseURL: "https://referrals.example.org/"}
+	d := &Digests{Areas: store, Store: store, Received: store, Links: signer, Mailer: mail, BaseURL: "https://referrals.example.org/"}
 	for _, tc := range []struct {
 		name, at string
 		failing  string // a lead whose send fails in this run

@@ -3,6 +3,7 @@
 //	GET  /areas/{area}/worklist?token=…             the area's worklist
 //	POST /areas/{area}/referrals/{id}/reassign      reassign  (form fields: token, specialist)
 //	POST /areas/{area}/referrals/{id}/transfer      transfer  (form fields: token, postcode)
+//	GET  /areas/{area}/report?token=…&from=YYYY-MM&to=YYYY-MM[&format=csv]   the programme return
 //
 // Checks, in this order: an area id that is not a slug, or an area not in the directory, is 404;
 // a token that is not this area's lead link for its current lead (another area's, a specialist's
@@ -28,6 +29,7 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/domain/returns"
 	"github.com/ipspc/referrals/shared/domain/worklist"
 	"github.com/ipspc/referrals/shared/edges/httpedge"
 	"github.com/ipspc/referrals/shared/lib/postcode"
@@ -49,8 +51,10 @@ type Handler struct {
 	Links worklist.Checker
 	Store Store
 	Moves worklist.Mover // worklist.Moves; nil: POSTs answer 503
-	Log   *slog.Logger
-	Now   func() time.Time
+	// Returns is the returns table (dynamo.Returns); nil: the report answers 503.
+	Returns returns.Ledger
+	Log     *slog.Logger
+	Now     func() time.Time
 	// Budget caps the time a request may spend on DynamoDB.
 	Budget time.Duration
 }
@@ -59,14 +63,15 @@ var areaSlug = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // route is a parsed request path.
 type route struct {
-	area, referralID, action string // action is "" for the worklist
+	area, referralID, action string // action is "" for the worklist and the report
+	report                   bool
 }
 
 func parsePath(p string) (route, bool) {
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	switch {
-	case len(parts) == 3 && parts[0] == "areas" && parts[2] == "worklist":
-		return route{area: parts[1]}, areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64
+	case len(parts) == 3 && parts[0] == "areas" && (parts[2] == "worklist" || parts[2] == "report"):
+		return route{area: parts[1], report: parts[2] == "report"}, areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64
 	case len(parts) == 5 && parts[0] == "areas" && parts[2] == "referrals" && (parts[4] == "reassign" || parts[4] == "transfer"):
 		return route{area: parts[1], referralID: parts[3], action: parts[4]},
 			areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64 && referral.ValidID(parts[3])
@@ -124,12 +129,22 @@ func (h *Handler) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	if post {
 		return h.move(ctx, rt, form, token)
 	}
+	if rt.report {
+		return h.report(ctx, rt, form, areaName, token)
+	}
 	snap, err := h.Store.Snapshot(ctx, rt.area, areaName)
 	if err != nil {
 		return h.storeFailed(err, rt)
 	}
+	// The report link covers the last 12 months, this one included.
+	to := returns.Month(now)
+	from := to
+	for range 11 {
+		from = returns.PreviousMonth(from)
+	}
 	return page(http.StatusOK, func(b *strings.Builder) error {
-		return web.RenderWorklist(b, web.WorklistPage{Worklist: worklist.Build(snap, now), Token: token})
+		return web.RenderWorklist(b, web.WorklistPage{Worklist: worklist.Build(snap, now), Token: token,
+			ReportLink: web.ReportURL(rt.area, token, from, to, "")})
 	}), "shown", rt, nil
 }
 

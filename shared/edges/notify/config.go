@@ -15,6 +15,7 @@ import (
 type Config struct {
 	ReferralsTable   string
 	DirectoryTable   string
+	ReturnsTable     string        // RETURNS_TABLE: the digest's "received last week"
 	Sender           string        // SENDER_ADDRESS
 	ConfigurationSet string        // SES_CONFIGURATION_SET; empty locally
 	BaseURL          string        // PUBLIC_BASE_URL without a trailing slash
@@ -28,6 +29,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		ReferralsTable:   env.Required("REFERRALS_TABLE"),
 		DirectoryTable:   env.Required("DIRECTORY_TABLE"),
+		ReturnsTable:     env.Required("RETURNS_TABLE"),
 		Sender:           env.Required("SENDER_ADDRESS"),
 		ConfigurationSet: env.Optional("SES_CONFIGURATION_SET"),
 		BaseURL:          strings.TrimSuffix(env.Required("PUBLIC_BASE_URL"), "/"),

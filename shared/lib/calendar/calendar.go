@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,16 @@ var ErrOutOfRange = errors.New("calendar: date outside the years with bank-holid
 type Calendar struct {
 	firstYear, lastYear int
 	holidays            map[Date]bool
+	// load is set on the embedded calendar only: it parses the embedded data once, at first use.
+	load func() *Calendar
+}
+
+// data is the calendar with its data loaded.
+func (c *Calendar) data() *Calendar {
+	if c.load != nil {
+		return c.load()
+	}
+	return c
 }
 
 // New returns a calendar covering firstYear to lastYear inclusive with the given bank holidays.
@@ -48,9 +59,11 @@ func build(holidays []Date, firstYear, lastYear int) (*Calendar, error) {
 //go:embed bank-holidays-england-and-wales.json
 var embeddedJSON []byte
 
-// embedded is parsed at package initialisation, so a corrupt data file (a build-time bug, caught by
-// this package's tests) stops a function at cold start rather than in the middle of a request.
-var embedded = mustParse(embeddedJSON)
+// embedded is parsed at its first use, not at package initialisation, where it would lengthen
+// every function's cold start (0.2 ms) including those that never compute a deadline. A corrupt
+// data file is a build-time bug that this package's tests catch (TestEmbeddedData); in a
+// deployed function it would panic on the first deadline computed, never give a wrong date.
+var embedded = &Calendar{load: sync.OnceValue(func() *Calendar { return mustParse(embeddedJSON) })}
 
 func mustParse(data []byte) *Calendar {
 	c, err := parse(data)
@@ -85,7 +98,10 @@ func parse(data []byte) (*Calendar, error) {
 func Embedded() *Calendar { return embedded }
 
 // Covers returns the first and last years, inclusive, for which c has bank-holiday data.
-func (c *Calendar) Covers() (firstYear, lastYear int) { return c.firstYear, c.lastYear }
+func (c *Calendar) Covers() (firstYear, lastYear int) {
+	c = c.data()
+	return c.firstYear, c.lastYear
+}
 
 func (c *Calendar) covers(d Date) bool {
 	return d.Year >= c.firstYear && d.Year <= c.lastYear
@@ -94,6 +110,7 @@ func (c *Calendar) covers(d Date) bool {
 // IsWorkingDay reports whether d is a Monday to Friday that is not a bank holiday. Outside the
 // covered years it returns an error wrapping ErrOutOfRange.
 func (c *Calendar) IsWorkingDay(d Date) (bool, error) {
+	c = c.data()
 	if !c.covers(d) {
 		return false, fmt.Errorf("%w: %s is outside the covered years %d to %d", ErrOutOfRange, d, c.firstYear, c.lastYear)
 	}

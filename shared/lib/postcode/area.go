@@ -1,9 +1,12 @@
 package postcode
 
+import "sync"
+
 // knownAreas are the postcode areas in use: the 121 of the UK plus the Crown Dependencies (GY, IM,
 // JE) and British Forces (BF). Anything else that passes the format check maps to OtherArea, so a
 // value derived from a postcode comes from a fixed set of at most 126 (125 + OtherArea), whatever anyone types.
-var knownAreas = func() map[string]bool {
+// Built at first use: init time is every function's cold-start time.
+var knownAreas = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, a := range []string{
 		"AB", "AL", "B", "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "CA", "CB", "CF",
@@ -18,7 +21,7 @@ var knownAreas = func() map[string]bool {
 		m[a] = true
 	}
 	return m
-}()
+})
 
 // OtherArea is the Area of a well-formed postcode whose letters are no postcode area in use.
 const OtherArea = "other"
@@ -31,7 +34,7 @@ func (p Postcode) Area() string {
 	for i < len(p.Outward) && p.Outward[i] >= 'A' && p.Outward[i] <= 'Z' {
 		i++
 	}
-	if a := p.Outward[:i]; knownAreas[a] {
+	if a := p.Outward[:i]; knownAreas()[a] {
 		return a
 	}
 	return OtherArea

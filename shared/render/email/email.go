@@ -213,7 +213,9 @@ const (
 	maxLinkLen    = 2048
 )
 
-var referralIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,32}$`)
+// The patterns compile at first use, not at init: this package is linked into functions that
+// never send email (through the DynamoDB adapter), and init time is cold-start time.
+var referralIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,32}$`) })
 
 // view is what the templates see: every value already cleaned and formatted.
 type view struct {
@@ -287,7 +289,7 @@ func check(m Message) (view, error) {
 	if len(m.To)+len(m.Cc) > maxRecipients {
 		problem("more than %d recipients", maxRecipients)
 	}
-	if !referralIDPattern.MatchString(m.ReferralID) {
+	if !referralIDPattern().MatchString(m.ReferralID) {
 		problem("ReferralID is required: 1 to 32 letters, digits and hyphens")
 	}
 
@@ -462,10 +464,10 @@ func validLink(s string) bool {
 // isWorklistLink reports whether an absolute link (validLink) is an area's worklist page.
 func isWorklistLink(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && worklistPath.MatchString(u.Path)
+	return err == nil && worklistPath().MatchString(u.Path)
 }
 
-var worklistPath = regexp.MustCompile(`/areas/[^/]+/worklist$`)
+var worklistPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`/areas/[^/]+/worklist$`) })
 
 // unsafeRune reports runes that must never reach an email from user text: control characters
 // (CR and LF among them), line and paragraph separators, and the bidirectional overrides that can
@@ -493,7 +495,7 @@ func clean(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-var blankLines = regexp.MustCompile(`\n{3,}`)
+var blankLines = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\n{3,}`) })
 
 // tidyText trims trailing spaces from each line, keeps at most one blank line in a row and ends
 // the body with one newline, so templates can be laid out for reading.
@@ -502,7 +504,7 @@ func tidyText(s string) string {
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " \t")
 	}
-	s = blankLines.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
+	s = blankLines().ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
 	return strings.Trim(s, "\n") + "\n"
 }
 

@@ -14,6 +14,9 @@ type ReportPage struct {
 	From, To string // YYYY-MM
 	Rows     []returns.Row
 	CSVLink  string // the same report as CSV; optional
+	// Action and Token, when Action is set, add a form (GET) asking for another period: the
+	// lead's page. The report command's HTML has none.
+	Action, Token string
 }
 
 // figureNames are the table's row labels, in Header order.
@@ -86,6 +89,8 @@ type reportView struct {
 	RatePercent      string
 	RateNum, RateDen int
 	CSVLink          string
+	Action, Token    string
+	From, To         string
 }
 
 // NHS.UK colours: blue, dark pink (for contrast against blue), green.
@@ -99,7 +104,8 @@ const (
 // RenderReport writes the report page: the table of figures and three charts drawn on the
 // server as accessible SVG (role="img", <title>, <desc>; the same data is in the table).
 func RenderReport(w io.Writer, p ReportPage) error {
-	v := reportView{AreaName: p.AreaName, Period: monthName(p.From) + " to " + monthName(p.To), CSVLink: p.CSVLink}
+	v := reportView{AreaName: p.AreaName, Period: monthName(p.From) + " to " + monthName(p.To), CSVLink: p.CSVLink,
+		Action: p.Action, Token: p.Token, From: p.From, To: p.To}
 	v.Title = "Programme return for " + p.AreaName
 	for _, r := range p.Rows {
 		v.Months = append(v.Months, monthName(r.Month))

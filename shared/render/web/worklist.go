@@ -29,6 +29,19 @@ func WorklistURL(areaID, token string) string {
 	return WorklistPath(areaID) + "?" + url.Values{LinkTokenField: {token}}.Encode()
 }
 
+// ReportPath is the path of an area's programme return (SPEC §12).
+func ReportPath(areaID string) string { return "/areas/" + areaID + "/report" }
+
+// ReportURL is the area's return for from..to (YYYY-MM) with the lead's token; format "csv" asks
+// for the CSV, "" for the page.
+func ReportURL(areaID, token, from, to, format string) string {
+	q := url.Values{LinkTokenField: {token}, "from": {from}, "to": {to}}
+	if format != "" {
+		q.Set("format", format)
+	}
+	return ReportPath(areaID) + "?" + q.Encode()
+}
+
 // LeadActionPath is where a lead's action on a referral is posted: "reassign" or "transfer".
 func LeadActionPath(areaID, referralID, action string) string {
 	return "/areas/" + areaID + "/referrals/" + referralID + "/" + action
@@ -43,12 +56,15 @@ var (
 type WorklistPage struct {
 	Worklist worklist.Worklist
 	Token    string // the lead's token, posted back by each form
+	// ReportLink is the area's programme return (ReportURL); none shown when empty.
+	ReportLink string
 }
 
 type worklistView struct {
 	layout
 	AreaName    string
 	Token       string
+	ReportLink  string
 	Waitlist    []worklistRow
 	Overdue     []worklistRow
 	Specialists []specialistRow
@@ -89,7 +105,7 @@ func RenderWorklist(w io.Writer, p WorklistPage) error {
 		}
 		return id
 	}
-	v := worklistView{layout: layout{Title: "Worklist for " + wl.AreaName}, AreaName: wl.AreaName, Token: p.Token}
+	v := worklistView{layout: layout{Title: "Worklist for " + wl.AreaName}, AreaName: wl.AreaName, Token: p.Token, ReportLink: p.ReportLink}
 	for _, x := range wl.Waitlist {
 		v.Waitlist = append(v.Waitlist, worklistRow{Reference: x.ReferralID, Person: x.Person.Name(), Days: x.DaysWaiting})
 	}
