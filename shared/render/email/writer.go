@@ -157,6 +157,56 @@ func (w *writer) details(v view) {
 	w.Raw("\n</p>\n")
 }
 
+// P writes a paragraph: F's format and arguments.
+func (w *writer) P(format string, args ...any) { w.block("<p>", "</p>\n", "", "\n\n", format, args...) }
+
+// List starts a list with its introducing sentence; Item writes an item, EndList ends it.
+func (w *writer) List(format string, args ...any) {
+	w.block("<p>", "</p>\n<ul>\n", "", "\n", format, args...)
+}
+
+func (w *writer) Item(format string, args ...any) {
+	w.block("<li>", "</li>\n", "- ", "\n", format, args...)
+}
+
+// block writes F's format and arguments between the HTML markup, or between the text prefix and
+// suffix.
+func (w *writer) block(htmlOpen, htmlClose, textOpen, textClose, format string, args ...any) {
+	if w.html {
+		textOpen, textClose = htmlOpen, htmlClose
+	}
+	w.Raw(textOpen)
+	w.F(format, args...)
+	w.Raw(textClose)
+}
+
+func (w *writer) EndList() {
+	if w.html {
+		w.Raw("</ul>\n")
+	} else {
+		w.Raw("\n")
+	}
+}
+
+// deadlines lists the two deadlines of an assigned referral after intro.
+func (w *writer) deadlines(intro string, v view, args ...any) {
+	w.List(intro, args...)
+	w.Item("contact %s by %s", v.Patient, v.ContactBy)
+	w.Item("meet them by %s", v.MeetBy)
+	w.EndList()
+}
+
+// open says how to open the referral with the recipient's link: in text, sentence and a colon
+// then the link on its own line; in HTML, the sentence ending in end, then a button.
+func (w *writer) open(sentence, end string, v view) {
+	if w.html {
+		w.Raw("<p>" + sentence + end + "</p>\n")
+		w.button(v.Link, "Open referral %s", v.ReferralID)
+		return
+	}
+	w.F(sentence+":\n%s\n\n", href(v.Link))
+}
+
 // button is the HTML link to the referral, styled as a button.
 func (w *writer) button(link, label string, args ...any) {
 	w.F(`<p><a href="%s" style="display: inline-block; padding: 12px 16px; background-color: #007f3b; color: #ffffff; font-weight: bold; text-decoration: none;">`, href(link))
