@@ -105,18 +105,24 @@ func NewDue(client DueAPI, tables Tables) *Due {
 	return &Due{client: client, tables: tables}
 }
 
-// DueBy calls fn with each referral whose next deadline is on or before day: one Query of each
-// area's partition of the Due index bounded by day, so it reads only the referrals that are due
-// (and the directory's few areas).
+// DueBy calls fn once with each referral whose next deadline is on or before day, or that has a
+// notice held after an unknown outcome whose lease ends by then (Notifications.Hold): one Query of
+// each area's partition of the Due index bounded by day, so it reads only the referrals that are
+// due (and the directory's few areas).
 func (d *Due) DueBy(ctx context.Context, day calendar.Date, fn func(referralID string) error) error {
 	areas, err := d.areaIDs(ctx)
 	if err != nil {
 		return err
 	}
+	seen := map[string]bool{} // a referral's own entry and its held notices' share its pk
 	for _, area := range areas {
 		key := expression.Key("dueShard").Equal(expression.Value(area)).
 			And(expression.Key("dueAt").LessThanEqual(expression.Value(day.String())))
 		err := queryPKs(ctx, d.client, d.tables.Referrals, dueIndex, key, func(cc *ddb.ConsumedCapacity) { d.consumed("due", cc) }, func(pk string) error {
+			if seen[pk] {
+				return nil
+			}
+			seen[pk] = true
 			return fn(strings.TrimPrefix(pk, referralPrefix))
 		})
 		if err != nil {

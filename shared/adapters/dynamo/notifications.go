@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/edges/notify"
+	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -51,8 +52,28 @@ func NewNotifications(client NotificationsAPI, referralsTable string) *Notificat
 const (
 	notificationSending = "sending"
 	notificationUnknown = "unknown" // the send's outcome is unknown: held, never resent within the lease
-	notificationSent    = "sent"
+	// notificationOwed is a redriven notice whose resend SES refused: nothing went out, anyone
+	// may claim it now, and it keeps its Due entry so the next sweep sends it.
+	notificationOwed = "owed"
+	notificationSent = "sent"
 )
+
+// dueRedrive is the Due entry of a notification record held after an unknown outcome: it brings
+// the referral to the sweep once the lease ends, whatever the referral's own entry (an engaged,
+// waitlisted, closed or withdrawn referral has none the sweep reads), until the notice is sent
+// (Confirm) or is no longer owed (Forget). docs/decisions.md, "Redriving unknown outcomes".
+const dueRedrive = "redrive"
+
+// dueAttrs are the attributes of an item's Due entry.
+var dueAttrs = []string{"dueShard", "dueAt", "dueKind"}
+
+// withoutDue adds to u the removal of an item's Due entry.
+func withoutDue(u expression.UpdateBuilder) expression.UpdateBuilder {
+	for _, a := range dueAttrs {
+		u = u.Remove(expression.Name(a))
+	}
+	return u
+}
 
 type notificationItem struct {
 	PK        string `json:"pk"`
@@ -123,25 +144,30 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 	return r, sent, nil
 }
 
-// Claim writes a "sending" record unless one is sent or held by a live claim.
+// Claim writes a "sending" record unless one is sent or held by a live claim. It updates rather
+// than puts, so a redriven record keeps its Due entry until the send is confirmed: a claimant that
+// dies mid-send leaves it for the next sweep.
 func (n *Notifications) Claim(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) (bool, error) {
 	kind := notice.Kind
-	av, err := marshalMap(notificationItem{
-		PK: referralPK(referralID), SK: noticeSK(notice), Kind: string(kind), Audience: string(notice.Audience), Status: notificationSending,
-		Claimant: claimant, ClaimedAt: now.Unix(), ExpiresAt: now.Add(n.Retention).Unix(),
-	})
-	if err != nil {
-		return false, err
+	claim := expression.Set(expression.Name("kind"), expression.Value(string(kind))).
+		Set(expression.Name("status"), expression.Value(notificationSending)).
+		Set(expression.Name("claimant"), expression.Value(claimant)).
+		Set(expression.Name("claimedAt"), expression.Value(now.Unix())).
+		Set(expression.Name("expiresAt"), expression.Value(now.Add(n.Retention).Unix()))
+	if notice.Audience != "" {
+		claim = claim.Set(expression.Name("audience"), expression.Value(string(notice.Audience)))
 	}
 	abandoned := expression.Name("status").In(expression.Value(notificationSending), expression.Value(notificationUnknown)).
 		And(expression.Name("claimedAt").LessThan(expression.Value(now.Add(-n.Lease).Unix())))
-	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(abandoned)).Build()
+	free := expression.AttributeNotExists(expression.Name(attrPK)).Or(expression.Name("status").Equal(expression.Value(notificationOwed)), abandoned)
+	expr, err := expression.NewBuilder().WithCondition(free).WithUpdate(claim).Build()
 	if err != nil {
 		return false, err
 	}
-	_, err = n.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &n.table, Item: av,
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: ddb.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *ddb.ConditionalCheckFailedException
@@ -164,14 +190,15 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 	}
 }
 
-// Confirm marks the record sent and appends the audit event to the referral, in one transaction.
+// Confirm marks the record sent, ends any Due entry it had, and appends the audit event to the
+// referral, in one transaction.
 func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notify.Notice, claimant, messageID string, event referral.Event) error {
 	kind := notice.String()
 	mine := expression.Name("claimant").Equal(expression.Value(claimant))
-	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
+	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(withoutDue(
 		expression.Set(expression.Name("status"), expression.Value(notificationSent)).
 			Set(expression.Name("messageId"), expression.Value(messageID)).
-			Set(expression.Name("sentAt"), expression.Value(event.At.Unix()))).Build()
+			Set(expression.Name("sentAt"), expression.Value(event.At.Unix())))).Build()
 	if err != nil {
 		return err
 	}
@@ -195,13 +222,81 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, notice n
 }
 
 // Hold marks this sender's claim "unknown" and restarts its lease from now: an email that SES
-// may still deliver is not claimed again for the lease.
-func (n *Notifications) Hold(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) error {
+// may still deliver is not claimed again for the lease. The same write puts the record in r's
+// area's Due partition on the day the lease ends, so the reminders sweep sends it then if it is
+// still owed and SES never took it: nothing else would (the stream has moved on, and an engaged,
+// waitlisted, closed or withdrawn referral has no entry the sweep reads).
+func (n *Notifications) Hold(ctx context.Context, r referral.Referral, notice notify.Notice, claimant string, now time.Time) error {
 	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
 	expr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
 		expression.Set(expression.Name("status"), expression.Value(notificationUnknown)).
-			Set(expression.Name("claimedAt"), expression.Value(now.Unix()))).Build()
+			Set(expression.Name("claimedAt"), expression.Value(now.Unix())).
+			Set(expression.Name("dueShard"), expression.Value(r.Area)).
+			Set(expression.Name("dueAt"), expression.Value(calendar.DateOf(now.Add(n.Lease)).String())).
+			Set(expression.Name("dueKind"), expression.Value(dueRedrive))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &n.table, Key: itemKey(referralPK(r.ID), noticeSK(notice)),
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return fmt.Errorf("hold %s email for %s: %w", notice, r.ID, err)
+	}
+	return nil
+}
+
+// Release deletes this sender's claim so a retry can send. A redriven record (one with a Due
+// entry) is kept instead, "owed" and still due, so the next sweep retries it: deleting it would
+// leave nothing to bring the referral back.
+func (n *Notifications) Release(ctx context.Context, referralID string, notice notify.Notice, claimant string) error {
+	kind := notice.String()
+	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
+		And(expression.Name("status").Equal(expression.Value(notificationSending)))
+	expr, err := expression.NewBuilder().WithCondition(mine.And(expression.AttributeNotExists(expression.Name("dueShard")))).Build()
+	if err != nil {
+		return err
+	}
+	key := itemKey(referralPK(referralID), noticeSK(notice))
+	_, err = n.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &n.table, Key: key,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: ddb.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *ddb.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		if _, due := failed.Item["dueShard"]; !due {
+			return nil // not ours any more: nothing to give back
+		}
+		owed, berr := expression.NewBuilder().WithCondition(mine).
+			WithUpdate(expression.Set(expression.Name("status"), expression.Value(notificationOwed))).Build()
+		if berr != nil {
+			return berr
+		}
+		_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &n.table, Key: key,
+			ConditionExpression: owed.Condition(), UpdateExpression: owed.Update(),
+			ExpressionAttributeNames: owed.Names(), ExpressionAttributeValues: owed.Values(),
+		})
+		if errors.As(err, &failed) {
+			return nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("release %s email for %s: %w", kind, referralID, err)
+	}
+	return nil
+}
+
+// Forget ends the Due entry of the referral's record of a notice it no longer owes (its state
+// moved on while the notice was held), so the sweep stops visiting it; the record itself stays.
+// Nothing to forget is no error.
+func (n *Notifications) Forget(ctx context.Context, referralID string, notice notify.Notice) error {
+	expr, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name("dueShard"))).
+		WithUpdate(withoutDue(expression.UpdateBuilder{})).Build()
 	if err != nil {
 		return err
 	}
@@ -210,28 +305,9 @@ func (n *Notifications) Hold(ctx context.Context, referralID string, notice noti
 		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	if err != nil {
-		return fmt.Errorf("hold %s email for %s: %w", notice, referralID, err)
-	}
-	return nil
-}
-
-// Release deletes this sender's claim so a retry can send.
-func (n *Notifications) Release(ctx context.Context, referralID string, notice notify.Notice, claimant string) error {
-	kind := notice.String()
-	cond := expression.Name("claimant").Equal(expression.Value(claimant)).
-		And(expression.Name("status").Equal(expression.Value(notificationSending)))
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return err
-	}
-	_, err = n.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
 	var failed *ddb.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &failed) { // not ours any more: nothing to give back
-		return fmt.Errorf("release %s email for %s: %w", kind, referralID, err)
+	if err != nil && !errors.As(err, &failed) {
+		return fmt.Errorf("forget %s email for %s: %w", notice, referralID, err)
 	}
 	return nil
 }

@@ -75,10 +75,10 @@ func TestNotificationClaims(t *testing.T) {
 		t.Errorf("lease %s is shorter than the unknown-outcome hold %s", n.Lease, notify.UnknownOutcomeHold)
 	}
 	heldAt := now.Add(10 * time.Second)
-	if err := n.Hold(ctx, r.ID, toSpecialist, "f", heldAt); err != nil {
+	if err := n.Hold(ctx, r, toSpecialist, "f", heldAt); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Hold(ctx, r.ID, toReferrer, "not-g", heldAt); err == nil {
+	if err := n.Hold(ctx, r, toReferrer, "not-g", heldAt); err == nil {
 		t.Error("a sender held a claim that is not its own")
 	}
 	for _, after := range []time.Duration{time.Minute, notify.UnknownOutcomeHold - time.Second} {

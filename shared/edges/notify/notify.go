@@ -48,8 +48,12 @@ type Store interface {
 	// Release gives a claim back after a send that SES refused: nothing went out, retry promptly.
 	Release(ctx context.Context, referralID string, notice Notice, claimant string) error
 	// Hold keeps a claim after a send whose outcome is unknown (SES may still deliver it): no
-	// sender may claim the notice again for the store's lease, at least UnknownOutcomeHold.
-	Hold(ctx context.Context, referralID string, notice Notice, claimant string, now time.Time) error
+	// sender may claim the notice again for the store's lease, at least UnknownOutcomeHold. It
+	// also makes r due to the sweep (DueFinder) once the lease ends, until the notice is sent or
+	// forgotten, so an email SES never took is sent then.
+	Hold(ctx context.Context, r referral.Referral, notice Notice, claimant string, now time.Time) error
+	// Forget stops a held notice the referral no longer owes from making it due; it stays unsent.
+	Forget(ctx context.Context, referralID string, notice Notice) error
 	// ClearOutcomeCheck takes r, as read, off the sweep's due list when what put it there is its
 	// outcome check (SPEC §11), once that is sent or no longer wanted. A due entry of another
 	// kind stays; clearing what is not there is no error.
@@ -253,7 +257,7 @@ func (n *Notifier) Send(ctx context.Context, r referral.Referral, notice Notice)
 		}
 	}
 	if errors.Is(err, ErrOutcomeUnknown) {
-		if herr := n.Store.Hold(context.WithoutCancel(ctx), r.ID, notice, claimant, n.Now()); herr != nil {
+		if herr := n.Store.Hold(context.WithoutCancel(ctx), r, notice, claimant, n.Now()); herr != nil {
 			// The claim still blocks others until its lease ends (the same length): say so.
 			err = errors.Join(err, fmt.Errorf("hold claim: %w", herr))
 		}

@@ -91,15 +91,18 @@ func (m *memStore) Release(_ context.Context, id string, n Notice, claimant stri
 }
 
 // Hold keeps the claim: in memory nothing expires, so a held notice is never sent again.
-func (m *memStore) Hold(_ context.Context, id string, n Notice, claimant string, _ time.Time) error {
+func (m *memStore) Hold(_ context.Context, r referral.Referral, n Notice, claimant string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.records[memKey(id, n)] != claimant {
+	if m.records[memKey(r.ID, n)] != claimant {
 		return errors.New("not my claim")
 	}
-	m.held = append(m.held, memKey(id, n))
+	m.held = append(m.held, memKey(r.ID, n))
 	return nil
 }
+
+// Forget has nothing to do: Load lists only sent notices, so the sweep never asks.
+func (m *memStore) Forget(context.Context, string, Notice) error { return nil }
 
 // ClearOutcomeCheck counts the calls: fakeDue then no longer lists the referral for its outcome check.
 func (m *memStore) ClearOutcomeCheck(_ context.Context, r referral.Referral) error {

@@ -152,6 +152,7 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 	for _, k := range kinds {
 		notices = append(notices, Notice{Kind: k})
 	}
+	s.forgetUnowed(ctx, r, sent, kinds)
 	for _, notice := range notices {
 		copyOf, err := s.Notifier.LeadCopy(ctx, r, notice, sent)
 		if err == nil && copyOf != nil {
@@ -175,6 +176,29 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		sum.Settled++
 	}
 	return nil
+}
+
+// forgetUnowed ends the Due entries of r's held notices that r no longer owes (its state moved on
+// while they were held: an assignment of a referral since withdrawn, a reminder whose deadline was
+// met), so they stop bringing r to the sweep. Owed are Due(r), whether or not ResendAfter lets
+// this run send them, the reminder kinds due today, and the lead's copies of those kinds. A
+// failure is logged: the entry stays, and the next run tries again.
+func (s *Sweep) forgetUnowed(ctx context.Context, r referral.Referral, sent map[Notice]bool, reminders []email.Kind) {
+	owed, owedKinds := map[Notice]bool{}, map[email.Kind]bool{}
+	for _, n := range Due(r) {
+		owed[n], owedKinds[n.Kind] = true, true
+	}
+	for _, k := range reminders {
+		owed[Notice{Kind: k}], owedKinds[k] = true, true
+	}
+	for n, done := range sent {
+		if done || owed[n] || (n.Audience == email.AudienceLead && owedKinds[n.Kind]) {
+			continue
+		}
+		if err := s.Notifier.Store.Forget(ctx, r.ID, n); err != nil {
+			s.Log.ErrorContext(ctx, "forget failed", slog.String("referralId", r.ID), slog.String("kind", n.String()), slog.String("error", err.Error()))
+		}
+	}
 }
 
 // count adds one send's outcome to the summary, logging a failure without patient data. It
