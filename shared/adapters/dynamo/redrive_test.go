@@ -1,10 +1,12 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -164,10 +167,17 @@ func TestSweepRedrivesUnknownOutcomes(t *testing.T) {
 				}
 				r = tt.to(t, f, r)
 				// The stream's one try: every other email it owes goes; this one's outcome is unknown.
+				// That is no batch failure (a retry could only find the hold).
 				mailer.failNext(r.ID, tt.notice.Kind, address(r))
 				*f.now = held
-				if err := f.sweep.Notifier.Referral(ctx, r.ID); !errors.Is(err, notify.ErrOutcomeUnknown) {
-					t.Fatalf("stream send = %v, want an unknown outcome", err)
+				var logs bytes.Buffer
+				h := &notify.StreamHandler{Notify: f.sweep.Notifier, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Workers: 2}
+				res, err := h.Handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{streamRecord("1", r.ID)}})
+				if err != nil || len(res.BatchItemFailures) != 0 {
+					t.Fatalf("stream batch: failures %v, err %v; want none", res.BatchItemFailures, err)
+				}
+				if !strings.Contains(logs.String(), `"outcome":"unknown"`) {
+					t.Fatalf("the stream did not meet the unknown outcome:\n%s", logs.String())
 				}
 				if n := f.emailsTo(t, address(r), r.ID, tt.phrase); n != 0 {
 					t.Fatalf("%d emails sent on an unknown outcome", n)
@@ -200,7 +210,7 @@ func TestSweepRedrivesUnknownOutcomes(t *testing.T) {
 				}
 			}
 			for _, r := range []referral.Referral{subject, marker} {
-				item := f.rawNotice(t, r.ID, tt.notice)
+				item := f.rawNoticeItem(t, r.ID, tt.notice)
 				if item["status"] != "sent" {
 					t.Errorf("%s record status %v, want sent", tt.notice, item["status"])
 				}
@@ -214,8 +224,14 @@ func TestSweepRedrivesUnknownOutcomes(t *testing.T) {
 	}
 }
 
-// rawNotice reads a notification record as DynamoDB holds it, its string attributes by name.
-func (f outcomeFixture) rawNotice(t *testing.T, id string, n notify.Notice) map[string]any {
+// streamRecord is the stream's record of a change to the referral's item.
+func streamRecord(seq, id string) events.DynamoDBEventRecord {
+	return events.DynamoDBEventRecord{EventName: "MODIFY", Change: events.DynamoDBStreamRecord{SequenceNumber: seq,
+		Keys: map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute(referralPK(id)), "sk": events.NewStringAttribute(referralSK)}}}
+}
+
+// rawNoticeItem reads a notification record as DynamoDB holds it, its attributes by name.
+func (f storeFixture) rawNoticeItem(t *testing.T, id string, n notify.Notice) map[string]any {
 	t.Helper()
 	out, err := f.client.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: &f.tables.Referrals, Key: itemKey(referralPK(id), noticeSK(n)), ConsistentRead: aws.Bool(true),
@@ -228,4 +244,118 @@ func (f outcomeFixture) rawNotice(t *testing.T, id string, n notify.Notice) map[
 		t.Fatal(err)
 	}
 	return item
+}
+
+// TestRedriveEntryLifecycle: a hold puts the notification record in its referral's area's Due
+// partition on the day its lease ends; a claim keeps the entry while the send is under way; a send
+// SES refuses leaves it owed and still due (deleting it would lose the email); a confirm or a
+// forget ends the entry.
+func TestRedriveEntryLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newStoreFixture(t, specialist("ann", "south-yorkshire", 20, true))
+	ctx := context.Background()
+	r, err := f.store.Record(ctx, newReferral("9434765919", "south-yorkshire"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := NewNotifications(f.client, f.tables.Referrals)
+	held := time.Date(2026, 11, 25, 23, 50, 0, 0, time.UTC) // the lease ends on the 26th
+	after := held.Add(n.Lease + time.Second)
+	closed, ack := notify.Notice{Kind: email.Closed, Audience: email.AudienceReferrer}, notify.Notice{Kind: email.Acknowledgement}
+	event := referral.Event{At: after, Type: referral.EventEmailed, By: referral.System, Via: "schedule", Detail: "closed"}
+	const due = "south-yorkshire/2026-11-26/redrive"
+	steps := []struct {
+		name   string
+		notice notify.Notice
+		do     func(notify.Notice) error
+		status string
+		entry  string // dueShard/dueAt/dueKind; "" for none
+	}{
+		{"claimed: no entry", closed, func(x notify.Notice) error { return claimed(n.Claim(ctx, r.ID, x, "a", held)) }, "sending", ""},
+		{"held: due when the lease ends", closed, func(x notify.Notice) error { return n.Hold(ctx, r, x, "a", held) }, "unknown", due},
+		{"claimed after the lease: still due", closed, func(x notify.Notice) error { return claimed(n.Claim(ctx, r.ID, x, "b", after)) }, "sending", due},
+		{"refused: owed and still due", closed, func(x notify.Notice) error { return n.Release(ctx, r.ID, x, "b") }, "owed", due},
+		{"owed is claimed at once", closed, func(x notify.Notice) error { return claimed(n.Claim(ctx, r.ID, x, "c", after)) }, "sending", due},
+		{"confirmed: no entry", closed, func(x notify.Notice) error { return n.Confirm(ctx, r.ID, x, "c", "m-1", event) }, "sent", ""},
+		{"another held", ack, func(x notify.Notice) error {
+			if err := claimed(n.Claim(ctx, r.ID, x, "d", held)); err != nil {
+				return err
+			}
+			return n.Hold(ctx, r, x, "d", held)
+		}, "unknown", due},
+		{"forgotten: still held, no entry", ack, func(x notify.Notice) error { return n.Forget(ctx, r.ID, x) }, "unknown", ""},
+		{"forgetting twice is no error", ack, func(x notify.Notice) error { return n.Forget(ctx, r.ID, x) }, "unknown", ""},
+	}
+	for _, s := range steps {
+		if err := s.do(s.notice); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		item := f.rawNoticeItem(t, r.ID, s.notice)
+		entry := ""
+		if item["dueShard"] != nil || item["dueAt"] != nil || item["dueKind"] != nil {
+			entry = fmt.Sprintf("%v/%v/%v", item["dueShard"], item["dueAt"], item["dueKind"])
+		}
+		if item["status"] != s.status || entry != s.entry {
+			t.Fatalf("%s: status %v, entry %q; want %s, %q", s.name, item["status"], entry, s.status, s.entry)
+		}
+	}
+	if _, sent, err := n.Load(ctx, r.ID); err != nil || !sent[closed] || sent[ack] {
+		t.Errorf("sent = %v, %v; want closed only", sent, err)
+	}
+}
+
+// claimed turns a claim's answer into an error unless it claimed.
+func claimed(ok bool, err error) error {
+	if err == nil && !ok {
+		return fmt.Errorf("not claimed")
+	}
+	return err
+}
+
+// TestSweepForgetsWhatIsNoLongerOwed: an assignment held after an unknown outcome, then the
+// referral withdrawn: after the lease the sweep does not send the assignment (the marker: another
+// referral's held assignment, which the same run sends) and ends its Due entry, so the referral
+// is not visited again.
+func TestSweepForgetsWhatIsNoLongerOwed(t *testing.T) {
+	t.Parallel()
+	f := newOutcomeFixture(t)
+	mailer := &unknownOnce{next: f.sweep.Notifier.Mailer, fail: map[string]bool{}}
+	f.sweep.Notifier.Mailer = mailer
+	f.sweep.ResendAfter = 15 * time.Minute
+	ctx := context.Background()
+	held := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	*f.now = held
+	var rs []referral.Referral
+	for _, nhs := range []string{"9434765919", "9434765870"} {
+		r := f.record(t, nhs)
+		mailer.failNext(r.ID, email.Assignment, f.emails[r.SpecialistID])
+		if err := f.sweep.Notifier.Referral(ctx, r.ID); !errors.Is(err, notify.ErrOutcomeUnknown) {
+			t.Fatalf("stream send = %v, want an unknown outcome", err)
+		}
+		rs = append(rs, r)
+	}
+	subject, marker := rs[0], rs[1]
+	drained := 0
+	if _, err := f.referrers(&drained).Withdraw(ctx, subject.ID, "revoked"); err != nil {
+		t.Fatal(err)
+	}
+	assignment := notify.Notice{Kind: email.Assignment}
+	for i, when := range []time.Time{held.Add(time.Hour), held.Add(2 * time.Hour)} {
+		sum := f.run(t, when)
+		if got := f.emailsTo(t, f.emails[marker.SpecialistID], marker.ID, "New referral"); got != 1 {
+			t.Fatalf("run %d: the marker's assignment went %d times, want 1 (summary %+v)", i, got, sum)
+		}
+		if got := f.emailsTo(t, f.emails[subject.SpecialistID], subject.ID, "New referral"); got != 0 {
+			t.Fatalf("run %d: the withdrawn referral's assignment went %d times, want 0", i, got)
+		}
+		// The first run visits each once (the marker is also due by its own contact deadline:
+		// its two entries are one visit); the second only the marker, for that deadline.
+		if want := []int{2, 1}[i]; sum.Due != want {
+			t.Errorf("run %d visited %d referrals, want %d", i, sum.Due, want)
+		}
+	}
+	item := f.rawNoticeItem(t, subject.ID, assignment)
+	if item["status"] != "unknown" || item["dueShard"] != nil || item["dueAt"] != nil || item["dueKind"] != nil {
+		t.Errorf("the unowed assignment's record is %v, want held with no Due entry", item)
+	}
 }
