@@ -19,7 +19,8 @@ import (
 // dueIndex is the GSI of an area's open, assigned referrals (partition dueShard = the area), sorted
 // by the next deadline still to meet (dueAt). It serves both the reminders sweep (dueAt up to a
 // day, per area) and the lead's worklist (the whole partition), so a referral writes one index
-// entry, not one per reader (docs/decisions.md, "One index entry per referral").
+// entry, not one per reader (docs/decisions.md, "One index entry per referral"). A notification
+// record held after an unknown outcome has an entry of its own until it is sent (Notifications.Hold).
 const dueIndex = "Due"
 
 // Kinds of deadline in the Due index.
