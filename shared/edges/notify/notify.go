@@ -258,8 +258,11 @@ func (n *Notifier) Send(ctx context.Context, r referral.Referral, notice Notice)
 	}
 	if errors.Is(err, ErrOutcomeUnknown) {
 		if herr := n.Store.Hold(context.WithoutCancel(ctx), r, notice, claimant, n.Now()); herr != nil {
-			// The claim still blocks others until its lease ends (the same length): say so.
-			err = errors.Join(err, fmt.Errorf("hold claim: %w", herr))
+			// The claim still blocks others until its lease ends, but nothing would bring the
+			// notice back after it: a failure, not a held outcome, so the stream retries the
+			// record (its retries find the claim until the lease ends, then send) and the sweep
+			// alarms.
+			return fmt.Errorf("%s email for %s: outcome unknown (%v), and the hold was not recorded: %w", notice, r.ID, err, herr)
 		}
 		return fmt.Errorf("%s email for %s (not sent again for %s): %w", notice, r.ID, UnknownOutcomeHold, err)
 	}

@@ -28,6 +28,7 @@ type memStore struct {
 	records   map[string]string // id/kind → "claimant" while sending, "sent" once sent
 	events    []referral.Event
 	held      []string       // claims kept after an unknown outcome
+	holdErr   error          // what Hold answers, when set (a store failing between two calls)
 	settled   map[string]int // ClearOutcomeCheck calls per referral
 }
 
@@ -94,6 +95,9 @@ func (m *memStore) Release(_ context.Context, id string, n Notice, claimant stri
 func (m *memStore) Hold(_ context.Context, r referral.Referral, n Notice, claimant string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.holdErr != nil {
+		return m.holdErr
+	}
 	if m.records[memKey(r.ID, n)] != claimant {
 		return errors.New("not my claim")
 	}
@@ -319,6 +323,26 @@ func TestUnknownOutcomeKeepsTheClaim(t *testing.T) {
 	}
 	if len(mailer.sent) != 0 {
 		t.Errorf("sent %d emails again within the hold", len(mailer.sent))
+	}
+}
+
+// TestUnrecordedHoldFailsTheRecord: an unknown outcome whose hold could not be stored has
+// nothing to bring the notice back once the claim lapses (no redrive entry), so it is a batch
+// failure the stream retries, not a held outcome.
+func TestUnrecordedHoldFailsTheRecord(t *testing.T) {
+	t.Parallel()
+	r := testReferral(referral.StatusWaitlisted, "")
+	store := &memStore{referrals: map[string]referral.Referral{r.ID: r}, records: map[string]string{}, holdErr: errors.New("throttled")}
+	mailer := &fakeMailer{fail: fmt.Errorf("send: %w", ErrOutcomeUnknown)}
+	n := newNotifier(store, mailer, fakePeople{})
+	err := n.Referral(context.Background(), r.ID)
+	if err == nil || errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want a failure that is not only an unknown outcome", err)
+	}
+	h := &StreamHandler{Notify: n, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))}
+	res, _ := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record("1", "MODIFY", "REFERRAL#"+r.ID, "#REFERRAL")}})
+	if len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != "1" {
+		t.Errorf("batch item failures = %v, want the record", res.BatchItemFailures)
 	}
 }
 
