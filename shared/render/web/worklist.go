@@ -47,11 +47,6 @@ func LeadActionPath(areaID, referralID, action string) string {
 	return "/areas/" + areaID + "/referrals/" + referralID + "/" + action
 }
 
-var (
-	worklistTemplate   = lazyPage("worklist.html")
-	leadResultTemplate = lazyPage("lead-result.html")
-)
-
 // WorklistPage is the lead's worklist of one area.
 type WorklistPage struct {
 	Worklist worklist.Worklist
@@ -127,7 +122,168 @@ func RenderWorklist(w io.Writer, p WorklistPage) error {
 		}
 		v.Open = append(v.Open, row)
 	}
-	return render(w, worklistTemplate(), v)
+	return writePage(w, "worklist.html", v.layout, v, v.write)
+}
+
+func (v worklistView) write(m *markup) {
+	m.raw("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Area lead</span>\n            Worklist for ")
+	m.text(v.AreaName)
+	m.raw("\n          </h1>\n\n          <h2 id=\"waitlist\">Waiting list</h2>")
+	const numeric = `<td class="nhsuk-table__cell nhsuk-table__cell--numeric">`
+	if len(v.Waitlist) > 0 {
+		m.raw(`
+          <table class="nhsuk-table">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Referrals waiting for a specialist, oldest first</caption>
+            <thead class="nhsuk-table__head">
+              <tr class="nhsuk-table__row">
+                <th class="nhsuk-table__header" scope="col">Referral</th>
+                <th class="nhsuk-table__header" scope="col">Patient</th>
+                <th class="nhsuk-table__header nhsuk-table__header--numeric" scope="col">Days waiting</th>
+              </tr>
+            </thead>
+            <tbody class="nhsuk-table__body">`)
+		for _, r := range v.Waitlist {
+			m.raw("\n              <tr class=\"nhsuk-table__row\">")
+			m.cell("\n                ", r.Reference)
+			m.cell("\n                ", r.Person)
+			m.raw("\n                ", numeric)
+			m.num(r.Days)
+			m.raw("</td>\n              </tr>")
+		}
+		m.raw("\n            </tbody>\n          </table>")
+	} else {
+		m.raw("\n          <p>Nobody is waiting.</p>")
+	}
+	m.raw("\n\n          <h2 id=\"overdue\">Overdue</h2>")
+	if len(v.Overdue) > 0 {
+		m.raw(`
+          <table class="nhsuk-table">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Referrals with a deadline passed</caption>
+            <thead class="nhsuk-table__head">
+              <tr class="nhsuk-table__row">
+                <th class="nhsuk-table__header" scope="col">Referral</th>
+                <th class="nhsuk-table__header" scope="col">Specialist</th>
+                <th class="nhsuk-table__header" scope="col">Overdue</th>
+                <th class="nhsuk-table__header nhsuk-table__header--numeric" scope="col">Contact attempts</th>
+              </tr>
+            </thead>
+            <tbody class="nhsuk-table__body">`)
+		for _, r := range v.Overdue {
+			m.raw("\n              <tr class=\"nhsuk-table__row\">\n                <td class=\"nhsuk-table__cell\">")
+			m.text(r.Reference)
+			m.raw("<br>")
+			m.text(r.Person)
+			m.raw("</td>")
+			m.cell("\n                ", r.Specialist)
+			m.cell("\n                ", r.What)
+			m.raw("\n                ", numeric)
+			m.num(r.Attempts)
+			m.raw("</td>\n              </tr>")
+		}
+		m.raw("\n            </tbody>\n          </table>")
+	} else {
+		m.raw("\n          <p>Nothing is overdue.</p>")
+	}
+	m.raw(`
+
+          <h2 id="specialists">Specialists</h2>
+          <table class="nhsuk-table">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Specialists in the area</caption>
+            <thead class="nhsuk-table__head">
+              <tr class="nhsuk-table__row">
+                <th class="nhsuk-table__header" scope="col">Specialist</th>
+                <th class="nhsuk-table__header" scope="col">Caseload</th>
+                <th class="nhsuk-table__header" scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody class="nhsuk-table__body">`)
+	for _, s := range v.Specialists {
+		m.raw("\n              <tr class=\"nhsuk-table__row\">")
+		m.cell("\n                ", s.Name)
+		m.raw("\n                <td class=\"nhsuk-table__cell\">")
+		m.num(s.Caseload)
+		m.raw(" of ")
+		m.num(s.Capacity)
+		m.raw("</td>\n                <td class=\"nhsuk-table__cell\">")
+		if s.Active {
+			m.raw(`<strong class="nhsuk-tag nhsuk-tag--green">Taking referrals</strong>`)
+		} else {
+			m.raw(`<strong class="nhsuk-tag nhsuk-tag--grey">Not taking referrals</strong>`)
+		}
+		m.when(s.Bouncing, ` <strong class="nhsuk-tag nhsuk-tag--red">Emails bouncing</strong>`)
+		m.raw("</td>\n              </tr>")
+	}
+	m.raw("\n            </tbody>\n          </table>\n\n          <h2 id=\"open\">Open referrals</h2>")
+	m.when(len(v.Open) == 0, "\n          <p>There are no open referrals.</p>")
+	for _, o := range v.Open {
+		m.raw("\n          <div class=\"nhsuk-card\">\n            <div class=\"nhsuk-card__content\">\n              <h3 class=\"nhsuk-card__heading\">")
+		m.text(o.Reference)
+		m.raw(": ")
+		m.text(o.Person)
+		m.raw("</h3>\n              <p><strong class=\"nhsuk-tag nhsuk-tag--")
+		m.text(o.StatusColour)
+		m.raw(`">`)
+		m.text(o.StatusLabel)
+		m.raw("</strong> Specialist: ")
+		m.text(o.Specialist)
+		m.raw("</p>")
+		leadForm := func(action string) {
+			m.raw("\n              <form method=\"post\" action=\"")
+			m.url(action)
+			m.raw("\" novalidate>\n                <input type=\"hidden\" name=\"token\" value=\"")
+			m.text(v.Token)
+			m.raw("\">\n                <div class=\"nhsuk-form-group\">\n                  <label class=\"nhsuk-label\" for=\"")
+		}
+		leadButton := func(label string) {
+			m.raw("\n                </div>\n                <button class=\"nhsuk-button nhsuk-button--secondary\" data-module=\"nhsuk-button\" type=\"submit\">", label, " ")
+			m.text(o.Reference)
+			m.raw("</button>\n              </form>")
+		}
+		switch {
+		case o.CanReassign && len(o.Choices) > 0:
+			leadForm(o.ReassignAction)
+			m.raw("reassign-")
+			m.text(o.Reference)
+			m.raw(`">Reassign `)
+			m.text(o.Reference)
+			m.raw(" to</label>\n                  <select class=\"nhsuk-select\" id=\"reassign-")
+			m.text(o.Reference)
+			m.raw(`" name="specialist">`)
+			for _, c := range o.Choices {
+				m.raw("\n                    <option value=\"")
+				m.text(c.Value)
+				m.raw(`">`)
+				m.text(c.Label)
+				m.raw("</option>")
+			}
+			m.raw("\n                  </select>")
+			leadButton("Reassign")
+		case o.CanReassign:
+			m.raw("\n              <p>No other specialist in the area has space to take it.</p>")
+		}
+		if o.CanTransfer {
+			leadForm(o.TransferAction)
+			m.raw("transfer-")
+			m.text(o.Reference)
+			m.raw(`">Patient's new postcode for `)
+			m.text(o.Reference)
+			m.raw("</label>\n                  <div class=\"nhsuk-hint\" id=\"transfer-")
+			m.text(o.Reference)
+			m.raw("-hint\">To move the referral to the area of the patient's new address</div>\n                  <input class=\"nhsuk-input nhsuk-input--width-10\" id=\"transfer-")
+			m.text(o.Reference)
+			m.raw(`" name="postcode" type="text" autocomplete="postal-code" aria-describedby="transfer-`)
+			m.text(o.Reference)
+			m.raw(`-hint">`)
+			leadButton("Transfer")
+		}
+		m.raw("\n            </div>\n          </div>")
+	}
+	if v.ReportLink != "" {
+		m.raw("\n\n          <h2 id=\"report\">Programme return</h2>\n          <p><a href=\"")
+		m.url(v.ReportLink)
+		m.raw("\">Programme return for the last 12 months</a>: counts by month, with a CSV download.</p>")
+	}
+	m.raw("\n")
 }
 
 func overdueText(what []string) string {
@@ -241,5 +397,19 @@ func RenderLeadResult(w io.Writer, p LeadResultPage) error {
 	}
 	v.Title = v.Heading
 	v.HasErrors = false
-	return render(w, leadResultTemplate(), v)
+	return writePage(w, "lead-result.html", v.layout, v, func(m *markup) {
+		if v.Success {
+			m.referencePanel(v.Heading, v.Reference)
+		} else {
+			m.raw("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Referral ")
+			m.text(v.Reference)
+			m.raw("</span>\n            ")
+			m.text(v.Heading)
+			m.raw("\n          </h1>")
+		}
+		m.paragraphs(v.Lines)
+		m.raw("\n          <p><a href=\"")
+		m.url(v.BackURL)
+		m.raw("\">Go back to the worklist</a></p>\n")
+	})
 }
