@@ -36,7 +36,7 @@ func RenderConfirmation(w io.Writer, p ConfirmationPage) error {
 		v.AreaName = p.Receipt.Area
 	}
 	v.Title = "Referral sent"
-	return writePage(w, "confirmation.html", v.layout, v, v.write)
+	return writePage(w, "confirmation.html", v.layout, v.write)
 }
 
 func (v confirmationView) write(m *markup) {

@@ -200,7 +200,7 @@ type formView struct {
 // messages, each linked from the error summary at the top of the page.
 func RenderForm(w io.Writer, p FormPage) error {
 	v := newFormView(p)
-	return writePage(w, "form.html", v.layout, v, v.write)
+	return writePage(w, "form.html", v.layout, v.write)
 }
 
 func (v formView) write(m *markup) {

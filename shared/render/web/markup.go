@@ -109,11 +109,8 @@ type layout struct {
 	HasErrors bool   // prefixes the title with "Error: "
 }
 
-// observePage, when set (by the differential test only), sees each page's data and markup. TEMPORARY.
-var observePage func(name string, data any, page []byte)
-
 // writePage writes a whole page (the layout around content) to w. name names the page in errors.
-func writePage(w io.Writer, name string, l layout, data any, content func(*markup)) error {
+func writePage(w io.Writer, name string, l layout, content func(*markup)) error {
 	var m markup
 	m.raw(layoutTop)
 	if l.HasErrors {
@@ -123,9 +120,6 @@ func writePage(w io.Writer, name string, l layout, data any, content func(*marku
 	m.raw(layoutMiddle)
 	content(&m)
 	m.raw(layoutBottom)
-	if observePage != nil {
-		observePage(name, data, m.Bytes())
-	}
 	if _, err := m.WriteTo(w); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}

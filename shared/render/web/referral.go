@@ -96,7 +96,7 @@ type referralView struct {
 // RenderReferral writes the specialist's page of a referral.
 func RenderReferral(w io.Writer, p ReferralPage) error {
 	v := newReferralView(p)
-	return writePage(w, "referral.html", v.layout, v, v.write)
+	return writePage(w, "referral.html", v.layout, v.write)
 }
 
 func (v referralView) write(m *markup) {
@@ -465,7 +465,7 @@ func RenderActionRecorded(w io.Writer, p ActionPage) error {
 		v.Heading = "Recorded"
 	}
 	v.Title = v.Heading
-	return writePage(w, "action-recorded.html", v.layout, v, v.write)
+	return writePage(w, "action-recorded.html", v.layout, v.write)
 }
 
 func (v actionView) write(m *markup) {

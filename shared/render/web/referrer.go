@@ -71,7 +71,7 @@ func RenderReferrerStatus(w io.Writer, p StatusPage) error {
 	for i := range v.Reason.Items {
 		v.Reason.Items[i].Hint = withdrawReasonHint(v.Reason.Items[i].Value)
 	}
-	return writePage(w, "referrer-status.html", v.layout, v, v.write)
+	return writePage(w, "referrer-status.html", v.layout, v.write)
 }
 
 func (v referrerView) write(m *markup) {
@@ -126,7 +126,7 @@ func RenderWithdrawn(w io.Writer, p WithdrawnPage) error {
 	}
 	v.Lines = append(v.Lines, "The employment specialist has been told not to contact the patient. We have emailed you to confirm.")
 	v.Title = v.Heading
-	return writePage(w, "action-recorded.html", v.layout, v, v.write)
+	return writePage(w, "action-recorded.html", v.layout, v.write)
 }
 
 // PatientShortName is the given name and the family name's initial: "Sam T.", or "S." once

@@ -134,7 +134,7 @@ func RenderReport(w io.Writer, p ReportPage) error {
 			"Bar chart: for each month, the highest caseload of any specialist at month end, with a line at 20, the most a specialist should hold under IPS fidelity. The figures are also in the table.",
 			p.Rows, []series{{"Highest caseload", colourBlue, func(r returns.Row) int { return r.CaseloadMax }}}, 20),
 	}
-	return writePage(w, "report.html", v.layout, v, v.write)
+	return writePage(w, "report.html", v.layout, v.write)
 }
 
 func (v reportView) write(m *markup) {

@@ -161,7 +161,7 @@ func RenderError(w io.Writer, p ErrorPage) error {
 		v.Message = message
 	}
 	v.Title = v.Heading
-	return writePage(w, "error.html", v.layout, v, func(m *markup) {
+	return writePage(w, "error.html", v.layout, func(m *markup) {
 		m.raw("\n          <h1>")
 		m.text(v.Heading)
 		m.raw("</h1>\n          <p>")

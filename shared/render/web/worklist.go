@@ -122,7 +122,7 @@ func RenderWorklist(w io.Writer, p WorklistPage) error {
 		}
 		v.Open = append(v.Open, row)
 	}
-	return writePage(w, "worklist.html", v.layout, v, v.write)
+	return writePage(w, "worklist.html", v.layout, v.write)
 }
 
 func (v worklistView) write(m *markup) {
@@ -397,7 +397,7 @@ func RenderLeadResult(w io.Writer, p LeadResultPage) error {
 	}
 	v.Title = v.Heading
 	v.HasErrors = false
-	return writePage(w, "lead-result.html", v.layout, v, func(m *markup) {
+	return writePage(w, "lead-result.html", v.layout, func(m *markup) {
 		if v.Success {
 			m.referencePanel(v.Heading, v.Reference)
 		} else {
