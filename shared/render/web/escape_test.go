@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"html/template"
 	"net/url"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,5 +160,26 @@ func TestPagesEscapeHostileInput(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `<a href="#ZgotmplZ">Programme return`) {
 		t.Errorf("javascript: report link not neutralised to #ZgotmplZ")
+	}
+}
+
+// TestWebLinksNoTemplatePackage keeps html/template and text/template out of this package and
+// everything it imports: their reflection cost each function that renders a page about 2 MB
+// (docs/decisions.md, "Pages without html/template").
+func TestWebLinksNoTemplatePackage(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOFLAGS=-tags=lambda.norpc")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/ipspc/referrals/shared/render/web") {
+		t.Fatalf("go list -deps . did not list this package: %q", out)
+	}
+	for _, pkg := range deps {
+		if pkg == "html/template" || pkg == "text/template" {
+			t.Errorf("shared/render/web links %s", pkg)
+		}
 	}
 }
