@@ -54,8 +54,7 @@ func (v confirmationView) write(m *markup) {
 	row := func(key, value string) {
 		m.raw("\n            <div class=\"nhsuk-summary-list__row\">\n              <dt class=\"nhsuk-summary-list__key\">", key,
 			"</dt>\n              <dd class=\"nhsuk-summary-list__value\">")
-		m.text(value)
-		m.raw("</dd>\n            </div>")
+		m.wrap("", value, "</dd>\n            </div>")
 	}
 	row("Reference number", v.Reference)
 	row("Area", v.AreaName)
@@ -70,19 +69,14 @@ func (v confirmationView) write(m *markup) {
 
           <h2>What happens next</h2>`)
 	if v.Waitlisted {
-		m.raw("\n          <p>All the employment specialists in ")
-		m.text(v.AreaName)
+		m.wrap("\n          <p>All the employment specialists in ", v.AreaName, "")
 		m.raw(` have full caseloads at the moment, so the referral is on the area's waiting list. The area lead has been told.</p>
           <p>The referral will go to the next employment specialist who has space. Waiting referrals are taken in the order they were received.</p>
           <p>The deadlines to contact and meet the patient will be set from the day a specialist takes the referral.</p>`)
 	} else {
-		m.raw("\n          <p>The referral has gone to an employment specialist in ")
-		m.text(v.AreaName)
-		m.raw(".</p>\n          <p>They will contact the patient by ")
-		m.text(LongDate(v.ContactBy))
-		m.raw(", using the contact method the patient prefers, and meet them by ")
-		m.text(LongDate(v.MeetBy))
-		m.raw(" to start looking for work together.</p>")
+		m.wrap("\n          <p>The referral has gone to an employment specialist in ", v.AreaName, ".</p>\n          <p>They will contact the patient by ")
+		m.wrap("", LongDate(v.ContactBy), ", using the contact method the patient prefers, and meet them by ")
+		m.wrap("", LongDate(v.MeetBy), " to start looking for work together.</p>")
 	}
 	m.raw(`
           <p>We will send confirmation of this referral to your NHS email address.</p>

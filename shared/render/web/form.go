@@ -229,8 +229,7 @@ func (v formView) write(m *markup) {
                 <h2 class="nhsuk-fieldset__heading">Patient contact details</h2>
               </legend>
               <div class="nhsuk-hint" id="patient-contact-hint">`)
-	m.text(v.ContactHint)
-	m.raw("</div>\n")
+	m.wrap("", v.ContactHint, "</div>\n")
 	m.inputs(v.Phone, v.Email)
 	m.raw("            </fieldset>\n")
 	m.choices(v.PreferredContact)

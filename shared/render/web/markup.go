@@ -187,9 +187,7 @@ const layoutBottom = `
 // with writes s between before and after, escaped, when s is not empty.
 func (m *markup) with(before, s, after string) {
 	if s != "" {
-		m.raw(before)
-		m.text(s)
-		m.raw(after)
+		m.wrap(before, s, after)
 	}
 }
 
@@ -213,9 +211,7 @@ func (m *markup) errorSummary(items []summaryItem) {
 			if it.Href != "" {
 				m.raw(`<a href="`)
 				m.url(it.Href)
-				m.raw(`">`)
-				m.text(it.Text)
-				m.raw(`</a>`)
+				m.wrap(`">`, it.Text, `</a>`)
 			} else {
 				m.text(it.Text)
 			}
@@ -232,22 +228,16 @@ func (m *markup) errorSummary(items []summaryItem) {
 
 func (m *markup) errorMessage(id, msg string) {
 	if msg != "" {
-		m.raw("\n  <span class=\"nhsuk-error-message\" id=\"")
-		m.text(id)
-		m.raw("-error\">\n    <span class=\"nhsuk-u-visually-hidden\">Error: </span>")
-		m.text(msg)
-		m.raw("\n  </span>")
+		m.wrap("\n  <span class=\"nhsuk-error-message\" id=\"", id, "-error\">\n    <span class=\"nhsuk-u-visually-hidden\">Error: </span>")
+		m.wrap("", msg, "\n  </span>")
 	}
 	m.raw("\n")
 }
 
 func (m *markup) hint(id, hint string) {
 	if hint != "" {
-		m.raw("\n  <div class=\"nhsuk-hint\" id=\"")
-		m.text(id)
-		m.raw(`-hint">`)
-		m.text(hint)
-		m.raw("</div>")
+		m.wrap("\n  <div class=\"nhsuk-hint\" id=\"", id, `-hint">`)
+		m.wrap("", hint, "</div>")
 	}
 	m.raw("\n")
 }
@@ -261,24 +251,17 @@ func (m *markup) formGroup(hasError bool, extra string) {
 
 func (m *markup) input(t textInput) {
 	m.formGroup(t.Error != "", "\">\n  <label class=\"nhsuk-label\" for=\"")
-	m.text(t.ID)
-	m.raw(`">`)
-	m.text(t.Label)
-	m.raw("</label>")
+	m.wrap("", t.ID, `">`)
+	m.wrap("", t.Label, "</label>")
 	m.hint(t.ID, t.Hint)
 	m.errorMessage(t.ID, t.Error)
 	m.raw("\n  <input class=\"nhsuk-input")
 	m.with(" ", t.Width, "")
 	m.when(t.Error != "", " nhsuk-input--error")
-	m.raw(`" id="`)
-	m.text(t.ID)
-	m.raw(`" name="`)
-	m.text(t.Name)
-	m.raw(`" type="`)
-	m.text(t.Type)
-	m.raw(`" value="`)
-	m.text(t.Value)
-	m.raw(`"`)
+	m.wrap(`" id="`, t.ID, `" name="`)
+	m.wrap("", t.Name, `" type="`)
+	m.wrap("", t.Type, `" value="`)
+	m.wrap("", t.Value, `"`)
 	m.with(` autocomplete="`, t.Autocomplete, `"`)
 	m.with(` inputmode="`, t.InputMode, `"`)
 	m.when(t.NoSpellcheck, ` spellcheck="false"`)
@@ -289,28 +272,18 @@ func (m *markup) input(t textInput) {
 func (m *markup) characterCount(t textInput) {
 	m.formGroup(t.Error != "", ` nhsuk-character-count" data-module="nhsuk-character-count" data-maxlength="`)
 	m.num(t.MaxLength)
-	m.raw("\">\n  <h2 class=\"nhsuk-label-wrapper\">\n    <label class=\"nhsuk-label nhsuk-label--m\" for=\"")
-	m.text(t.ID)
-	m.raw(`">`)
-	m.text(t.Label)
-	m.raw("</label>\n  </h2>")
+	m.wrap("\">\n  <h2 class=\"nhsuk-label-wrapper\">\n    <label class=\"nhsuk-label nhsuk-label--m\" for=\"", t.ID, `">`)
+	m.wrap("", t.Label, "</label>\n  </h2>")
 	m.hint(t.ID, t.Hint)
 	m.errorMessage(t.ID, t.Error)
 	m.raw("\n  <textarea class=\"nhsuk-textarea")
 	m.when(t.Error != "", " nhsuk-textarea--error")
-	m.raw(` nhsuk-js-character-count" id="`)
-	m.text(t.ID)
-	m.raw(`" name="`)
-	m.text(t.Name)
-	m.raw(`" rows="`)
+	m.wrap(` nhsuk-js-character-count" id="`, t.ID, `" name="`)
+	m.wrap("", t.Name, `" rows="`)
 	m.num(t.Rows)
-	m.raw(`" aria-describedby="`)
-	m.text(t.DescribedBy())
-	m.raw(`">`)
-	m.text(t.Value)
-	m.raw("</textarea>\n  <div class=\"nhsuk-hint nhsuk-character-count__message\" id=\"")
-	m.text(t.ID)
-	m.raw(`-info">You can enter up to `)
+	m.wrap(`" aria-describedby="`, t.DescribedBy(), `">`)
+	m.wrap("", t.Value, "</textarea>\n  <div class=\"nhsuk-hint nhsuk-character-count__message\" id=\"")
+	m.wrap("", t.ID, `-info">You can enter up to `)
 	m.num(t.MaxLength)
 	m.raw(" characters</div>\n</div>\n")
 }
@@ -320,56 +293,32 @@ func (m *markup) choices(g choiceGroup) {
 	m.with(` aria-describedby="`, g.DescribedBy(), `"`)
 	m.raw(">")
 	if g.Heading {
-		m.raw("\n    <legend class=\"nhsuk-fieldset__legend nhsuk-fieldset__legend--m\">\n      <h2 class=\"nhsuk-fieldset__heading\">")
-		m.text(g.Legend)
-		m.raw("</h2>\n    </legend>")
+		m.wrap("\n    <legend class=\"nhsuk-fieldset__legend nhsuk-fieldset__legend--m\">\n      <h2 class=\"nhsuk-fieldset__heading\">", g.Legend, "</h2>\n    </legend>")
 	} else {
-		m.raw("\n    <legend class=\"nhsuk-fieldset__legend nhsuk-fieldset__legend--s\">")
-		m.text(g.Legend)
-		m.raw("</legend>")
+		m.wrap("\n    <legend class=\"nhsuk-fieldset__legend nhsuk-fieldset__legend--s\">", g.Legend, "</legend>")
 	}
 	m.hint(g.ID, g.Hint)
 	m.errorMessage(g.ID, g.Error)
-	m.raw("\n    <div class=\"nhsuk-")
-	m.text(g.Kind)
-	m.raw(`" data-module="nhsuk-`)
-	m.text(g.Kind)
-	m.raw(`">`)
+	m.wrap("\n    <div class=\"nhsuk-", g.Kind, `" data-module="nhsuk-`)
+	m.wrap("", g.Kind, `">`)
 	for _, c := range g.Items {
-		m.raw("\n      <div class=\"nhsuk-")
-		m.text(g.Kind)
-		m.raw("__item\">\n        <input class=\"nhsuk-")
-		m.text(g.Kind)
-		m.raw(`__input" id="`)
-		m.text(c.ID)
-		m.raw(`" name="`)
-		m.text(g.Name)
-		m.raw(`" type="`)
-		m.text(g.InputType())
-		m.raw(`" value="`)
-		m.text(c.Value)
-		m.raw(`"`)
+		m.wrap("\n      <div class=\"nhsuk-", g.Kind, "__item\">\n        <input class=\"nhsuk-")
+		m.wrap("", g.Kind, `__input" id="`)
+		m.wrap("", c.ID, `" name="`)
+		m.wrap("", g.Name, `" type="`)
+		m.wrap("", g.InputType(), `" value="`)
+		m.wrap("", c.Value, `"`)
 		m.when(c.Checked, " checked")
 		if c.Hint != "" {
-			m.raw(` aria-describedby="`)
-			m.text(c.ID)
-			m.raw(`-item-hint"`)
+			m.wrap(` aria-describedby="`, c.ID, `-item-hint"`)
 		}
-		m.raw(">\n        <label class=\"nhsuk-label nhsuk-")
-		m.text(g.Kind)
-		m.raw(`__label" for="`)
-		m.text(c.ID)
-		m.raw(`">`)
-		m.text(c.Label)
-		m.raw("</label>")
+		m.wrap(">\n        <label class=\"nhsuk-label nhsuk-", g.Kind, `__label" for="`)
+		m.wrap("", c.ID, `">`)
+		m.wrap("", c.Label, "</label>")
 		if c.Hint != "" {
-			m.raw("\n        <div class=\"nhsuk-hint nhsuk-")
-			m.text(g.Kind)
-			m.raw(`__hint" id="`)
-			m.text(c.ID)
-			m.raw(`-item-hint">`)
-			m.text(c.Hint)
-			m.raw("</div>")
+			m.wrap("\n        <div class=\"nhsuk-hint nhsuk-", g.Kind, `__hint" id="`)
+			m.wrap("", c.ID, `-item-hint">`)
+			m.wrap("", c.Hint, "</div>")
 		}
 		m.raw("\n      </div>")
 	}
@@ -379,68 +328,45 @@ func (m *markup) choices(g choiceGroup) {
 // dateInput is the NHS.UK date input: day, month and year posted as ID-day, ID-month, ID-year.
 func (m *markup) dateInput(d dateInput) {
 	m.formGroup(d.Error != "", "\">\n  <fieldset class=\"nhsuk-fieldset\" role=\"group\" aria-describedby=\"")
-	m.text(d.DescribedBy())
-	m.raw("\">\n    <legend class=\"nhsuk-fieldset__legend nhsuk-fieldset__legend--s\">")
-	m.text(d.Legend)
-	m.raw("</legend>\n    <div class=\"nhsuk-hint\" id=\"")
-	m.text(d.ID)
-	m.raw(`-hint">`)
-	m.text(d.Hint)
-	m.raw("</div>")
+	m.wrap("", d.DescribedBy(), "\">\n    <legend class=\"nhsuk-fieldset__legend nhsuk-fieldset__legend--s\">")
+	m.wrap("", d.Legend, "</legend>\n    <div class=\"nhsuk-hint\" id=\"")
+	m.wrap("", d.ID, `-hint">`)
+	m.wrap("", d.Hint, "</div>")
 	m.errorMessage(d.ID, d.Error)
-	m.raw("\n    <div class=\"nhsuk-date-input\" id=\"")
-	m.text(d.ID)
-	m.raw(`">`)
+	m.wrap("\n    <div class=\"nhsuk-date-input\" id=\"", d.ID, `">`)
 	for _, p := range d.Parts() {
 		m.raw("\n      <div class=\"nhsuk-date-input__item\">\n        <div class=\"nhsuk-form-group")
 		m.when(d.Error != "", " nhsuk-form-group--error")
-		m.raw("\">\n          <label class=\"nhsuk-label nhsuk-date-input__label\" for=\"")
-		m.text(d.ID)
-		m.raw("-")
-		m.text(p.Name)
-		m.raw(`">`)
-		m.text(p.Label)
-		m.raw("</label>\n          <input class=\"nhsuk-input")
+		m.wrap("\">\n          <label class=\"nhsuk-label nhsuk-date-input__label\" for=\"", d.ID, "-")
+		m.wrap("", p.Name, `">`)
+		m.wrap("", p.Label, "</label>\n          <input class=\"nhsuk-input")
 		m.when(d.Error != "", " nhsuk-input--error")
 		m.raw(" nhsuk-input--width-")
 		m.num(p.Width)
-		m.raw(` nhsuk-date-input__input" id="`)
-		m.text(d.ID)
-		m.raw("-")
-		m.text(p.Name)
-		m.raw(`" name="`)
-		m.text(d.ID)
-		m.raw("-")
-		m.text(p.Name)
-		m.raw(`" type="text" inputmode="numeric" value="`)
-		m.text(p.Value)
-		m.raw("\">\n        </div>\n      </div>")
+		m.wrap(` nhsuk-date-input__input" id="`, d.ID, "-")
+		m.wrap("", p.Name, `" name="`)
+		m.wrap("", d.ID, "-")
+		m.wrap("", p.Name, `" type="text" inputmode="numeric" value="`)
+		m.wrap("", p.Value, "\">\n        </div>\n      </div>")
 	}
 	m.raw("\n    </div>\n  </fieldset>\n</div>\n")
 }
 
 // referencePanel is the green confirmation panel: a heading over the referral's reference.
 func (m *markup) referencePanel(heading, reference string) {
-	m.raw("\n          <div class=\"nhsuk-panel\">\n            <h1 class=\"nhsuk-panel__heading\">")
-	m.text(heading)
-	m.raw("</h1>\n            <div class=\"nhsuk-panel__body\">\n              Referral<br><strong>")
-	m.text(reference)
-	m.raw("</strong>\n            </div>\n          </div>")
+	m.wrap("\n          <div class=\"nhsuk-panel\">\n            <h1 class=\"nhsuk-panel__heading\">", heading, "</h1>\n            <div class=\"nhsuk-panel__body\">\n              Referral<br><strong>")
+	m.wrap("", reference, "</strong>\n            </div>\n          </div>")
 }
 
 func (m *markup) summaryRows(rows []summaryRow) {
 	m.raw("\n          <dl class=\"nhsuk-summary-list\">")
 	for _, r := range rows {
-		m.raw("\n            <div class=\"nhsuk-summary-list__row\">\n              <dt class=\"nhsuk-summary-list__key\">")
-		m.text(r.Key)
-		m.raw("</dt>\n              <dd class=\"nhsuk-summary-list__value\">")
+		m.wrap("\n            <div class=\"nhsuk-summary-list__row\">\n              <dt class=\"nhsuk-summary-list__key\">", r.Key, "</dt>\n              <dd class=\"nhsuk-summary-list__value\">")
 		switch {
 		case len(r.List) > 0:
 			m.raw("\n                <ul class=\"nhsuk-list nhsuk-list--bullet\">")
 			for _, item := range r.List {
-				m.raw("\n                  <li>")
-				m.text(item)
-				m.raw("</li>")
+				m.wrap("\n                  <li>", item, "</li>")
 			}
 			m.raw("\n                </ul>")
 		case len(r.Lines) > 0:
@@ -451,9 +377,7 @@ func (m *markup) summaryRows(rows []summaryRow) {
 		case r.Href != "":
 			m.raw(`<a href="`)
 			m.safeURL(r.Href)
-			m.raw(`">`)
-			m.text(r.Value)
-			m.raw("</a>")
+			m.wrap(`">`, r.Value, "</a>")
 		default:
 			m.text(r.Value)
 		}
@@ -463,43 +387,61 @@ func (m *markup) summaryRows(rows []summaryRow) {
 }
 
 func (m *markup) historyTable(h historyTable) {
-	m.raw(`
-          <table class="nhsuk-table">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">What has happened to this referral, oldest first</caption>
-            <thead class="nhsuk-table__head">
-              <tr class="nhsuk-table__row">
-                <th class="nhsuk-table__header" scope="col">When</th>
-                <th class="nhsuk-table__header" scope="col">What happened</th>`)
-	m.when(h.WithWho, "\n                <th class=\"nhsuk-table__header\" scope=\"col\">By</th>")
-	m.raw(`
-              </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">`)
-	for _, r := range h.Rows {
-		m.raw("\n              <tr class=\"nhsuk-table__row\">")
-		m.cell("\n                ", r.When)
-		m.cell("\n                ", r.What)
-		if h.WithWho {
-			m.cell("\n                ", r.Who)
-		}
-		m.raw("\n              </tr>")
+	headers := []string{"When", "What happened"}
+	if h.WithWho {
+		headers = append(headers, "By")
 	}
-	m.raw("\n            </tbody>\n          </table>\n")
+	m.tableStart("nhsuk-u-visually-hidden", "What has happened to this referral, oldest first", false, headers...)
+	for _, r := range h.Rows {
+		m.rowStart()
+		m.cell(r.When)
+		m.cell(r.What)
+		if h.WithWho {
+			m.cell(r.Who)
+		}
+		m.rowEnd()
+	}
+	m.tableEnd()
+	m.raw("\n")
 }
 
-// cell writes a table cell after indent.
-func (m *markup) cell(indent, s string) {
-	m.raw(indent, `<td class="nhsuk-table__cell">`)
-	m.text(s)
+// tableStart opens an NHS.UK table with its caption and column headers, up to its body; the last
+// column is numeric (right-aligned) when numericLast.
+func (m *markup) tableStart(captionClass, caption string, numericLast bool, headers ...string) {
+	m.raw("\n          <table class=\"nhsuk-table\">\n            <caption class=\"nhsuk-table__caption ", captionClass, "\">", caption,
+		"</caption>\n            <thead class=\"nhsuk-table__head\">")
+	m.rowStart()
+	for i, h := range headers {
+		class := "nhsuk-table__header"
+		if numericLast && i == len(headers)-1 {
+			class += " nhsuk-table__header--numeric"
+		}
+		m.raw(cellIndent, `<th class="`, class, `" scope="col">`, h, "</th>")
+	}
+	m.rowEnd()
+	m.raw("\n            </thead>\n            <tbody class=\"nhsuk-table__body\">")
+}
+
+func (m *markup) tableEnd() { m.raw("\n            </tbody>\n          </table>") }
+
+// Table rows and cells, indented as the pages' tables are.
+const rowIndent, cellIndent = "\n              ", "\n                "
+
+func (m *markup) rowStart() { m.raw(rowIndent, `<tr class="nhsuk-table__row">`) }
+func (m *markup) rowEnd()   { m.raw(rowIndent, "</tr>") }
+
+func (m *markup) cell(s string) { m.wrap(cellIndent+`<td class="nhsuk-table__cell">`, s, "</td>") }
+
+func (m *markup) numCell(n int) {
+	m.raw(cellIndent, `<td class="nhsuk-table__cell nhsuk-table__cell--numeric">`)
+	m.num(n)
 	m.raw("</td>")
 }
 
 // paragraphs writes each line as a paragraph.
 func (m *markup) paragraphs(lines []string) {
 	for _, l := range lines {
-		m.raw("\n          <p>")
-		m.text(l)
-		m.raw("</p>")
+		m.wrap("\n          <p>", l, "</p>")
 	}
 }
 
@@ -507,9 +449,7 @@ func (m *markup) paragraphs(lines []string) {
 func (m *markup) tokenForm(method, action, token string) {
 	m.raw("\n          <form method=\"", method, "\" action=\"")
 	m.url(action)
-	m.raw("\" novalidate>\n            <input type=\"hidden\" name=\"token\" value=\"")
-	m.text(token)
-	m.raw(`">`)
+	m.wrap("\" novalidate>\n            <input type=\"hidden\" name=\"token\" value=\"", token, `">`)
 }
 
 // Buttons' classes: the main action, a secondary one, and one that ends something.
@@ -522,4 +462,11 @@ const (
 // button writes a form's submit button and closes the form.
 func (m *markup) button(class, label string) {
 	m.raw("\n            <button class=\"", class, "\" data-module=\"nhsuk-button\" data-prevent-double-click=\"true\" type=\"submit\">", label, "</button>\n          </form>")
+}
+
+// wrap writes s, escaped, between before and after (constant markup).
+func (m *markup) wrap(before, s, after string) {
+	m.raw(before)
+	m.text(s)
+	m.raw(after)
 }

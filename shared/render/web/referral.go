@@ -105,12 +105,9 @@ func (v referralView) write(m *markup) {
           <h1 class="nhsuk-heading-l">
             <span class="nhsuk-caption-l">Employment support referral</span>
             Referral `)
-	m.text(v.Reference)
-	m.raw("\n          </h1>\n          <p><strong class=\"nhsuk-tag nhsuk-tag--")
-	m.text(v.StatusColour)
-	m.raw(`">`)
-	m.text(v.StatusLabel)
-	m.raw("</strong></p>")
+	m.wrap("", v.Reference, "\n          </h1>\n          <p><strong class=\"nhsuk-tag nhsuk-tag--")
+	m.wrap("", v.StatusColour, `">`)
+	m.wrap("", v.StatusLabel, "</strong></p>")
 	m.when(v.ReReferral, `
           <div class="nhsuk-card nhsuk-card--warning">
             <div class="nhsuk-card__content">
@@ -123,8 +120,7 @@ func (v referralView) write(m *markup) {
           <div class="nhsuk-inset-text">
             <span class="nhsuk-u-visually-hidden">Information: </span>
             <p>`)
-		m.text(v.Closed)
-		m.raw("</p>\n          </div>")
+		m.wrap("", v.Closed, "</p>\n          </div>")
 	} else {
 		m.with("\n          <p class=\"nhsuk-lede-text\">", v.NextStep, "</p>")
 	}
@@ -203,33 +199,20 @@ func (v referralView) write(m *markup) {
 	if len(v.Jobs) > 0 || len(v.EmployerContacts) > 0 {
 		m.raw("\n          <h2>Work</h2>")
 		if len(v.Jobs) > 0 {
-			m.raw(`
-          <table class="nhsuk-table">
-            <caption class="nhsuk-table__caption nhsuk-table__caption--m">Jobs, oldest first</caption>
-            <thead class="nhsuk-table__head">
-              <tr class="nhsuk-table__row">
-                <th class="nhsuk-table__header" scope="col">Start date</th>
-                <th class="nhsuk-table__header" scope="col">Hours a week</th>
-                <th class="nhsuk-table__header" scope="col">Self-employed</th>
-                <th class="nhsuk-table__header" scope="col">Outcome</th>
-              </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">`)
+			m.tableStart("nhsuk-table__caption--m", "Jobs, oldest first", false, "Start date", "Hours a week", "Self-employed", "Outcome")
 			for _, j := range v.Jobs {
-				m.raw("\n              <tr class=\"nhsuk-table__row\">")
+				m.rowStart()
 				for _, c := range []string{j.Start, j.Hours, j.SelfEmployed, j.Outcome} {
-					m.cell("\n                ", c)
+					m.cell(c)
 				}
-				m.raw("\n              </tr>")
+				m.rowEnd()
 			}
-			m.raw("\n            </tbody>\n          </table>")
+			m.tableEnd()
 		}
 		if len(v.EmployerContacts) > 0 {
 			m.raw("\n          <h3>Employer contacts</h3>\n          <ul class=\"nhsuk-list nhsuk-list--bullet\">")
 			for _, c := range v.EmployerContacts {
-				m.raw("\n            <li>")
-				m.text(c)
-				m.raw("</li>")
+				m.wrap("\n            <li>", c, "</li>")
 			}
 			m.raw("\n          </ul>")
 		}
@@ -473,9 +456,7 @@ func (v actionView) write(m *markup) {
 	m.paragraphs(v.Lines)
 	m.raw("\n          <p><a href=\"")
 	m.url(v.BackURL)
-	m.raw(`">Go back to referral `)
-	m.text(v.Reference)
-	m.raw("</a></p>\n")
+	m.wrap(`">Go back to referral `, v.Reference, "</a></p>\n")
 }
 
 // closeReasonLabel says a close reason (referral.CloseReasons) in words.

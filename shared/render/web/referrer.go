@@ -76,11 +76,8 @@ func RenderReferrerStatus(w io.Writer, p StatusPage) error {
 
 func (v referrerView) write(m *markup) {
 	m.errorSummary(v.Summary)
-	m.raw("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Employment support referral ")
-	m.text(v.Reference)
-	m.raw("</span>\n            ")
-	m.text(v.Heading)
-	m.raw("\n          </h1>\n")
+	m.wrap("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Employment support referral ", v.Reference, "</span>\n            ")
+	m.wrap("", v.Heading, "\n          </h1>\n")
 	m.summaryRows(v.Details)
 	m.raw("\n\n          <h2>What has happened</h2>\n")
 	m.historyTable(v.History)

@@ -138,11 +138,8 @@ func RenderReport(w io.Writer, p ReportPage) error {
 }
 
 func (v reportView) write(m *markup) {
-	m.raw("\n          <span class=\"nhsuk-caption-l\">")
-	m.text(v.Period)
-	m.raw("</span>\n          <h1>Programme return for ")
-	m.text(v.AreaName)
-	m.raw("</h1>\n          <p>Counts of referrals and what happened to them, by calendar month. A month's figures count what happened in that month.</p>")
+	m.wrap("\n          <span class=\"nhsuk-caption-l\">", v.Period, "</span>\n          <h1>Programme return for ")
+	m.wrap("", v.AreaName, "</h1>\n          <p>Counts of referrals and what happened to them, by calendar month. A month's figures count what happened in that month.</p>")
 	if v.CSVLink != "" {
 		m.raw("\n          <p><a href=\"")
 		m.url(v.CSVLink)
@@ -150,9 +147,7 @@ func (v reportView) write(m *markup) {
 	}
 	m.raw("\n\n          <h2>Employment rate</h2>")
 	if v.RateKnown {
-		m.raw("\n          <p>")
-		m.text(v.RatePercent)
-		m.raw(": ")
+		m.wrap("\n          <p>", v.RatePercent, ": ")
 		m.num(v.RateNum)
 		m.raw(" of ")
 		m.num(v.RateDen)
@@ -173,27 +168,20 @@ func (v reportView) write(m *markup) {
           <div class="nhsuk-table-container" tabindex="0" role="region" aria-labelledby="figures-caption">
             <table class="nhsuk-table">
               <caption class="nhsuk-table__caption" id="figures-caption">`)
-	m.text(v.AreaName)
-	m.raw(", ")
+	m.wrap("", v.AreaName, ", ")
 	m.text(v.Period)
 	m.raw(`</caption>
               <thead class="nhsuk-table__head">
                 <tr class="nhsuk-table__row">
                   <th class="nhsuk-table__header" scope="col">Figure</th>`)
 	for _, month := range v.Months {
-		m.raw("\n                  <th class=\"nhsuk-table__header nhsuk-table__header--numeric\" scope=\"col\">")
-		m.text(month)
-		m.raw("</th>")
+		m.wrap("\n                  <th class=\"nhsuk-table__header nhsuk-table__header--numeric\" scope=\"col\">", month, "</th>")
 	}
 	m.raw("\n                </tr>\n              </thead>\n              <tbody class=\"nhsuk-table__body\">")
 	for _, f := range v.Figures {
-		m.raw("\n                <tr class=\"nhsuk-table__row\">\n                  <th class=\"nhsuk-table__header\" scope=\"row\">")
-		m.text(f.Name)
-		m.raw("</th>")
+		m.wrap("\n                <tr class=\"nhsuk-table__row\">\n                  <th class=\"nhsuk-table__header\" scope=\"row\">", f.Name, "</th>")
 		for _, value := range f.Values {
-			m.raw("\n                  <td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">")
-			m.text(value)
-			m.raw("</td>")
+			m.wrap("\n                  <td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">", value, "</td>")
 		}
 		m.raw("\n                </tr>")
 	}
@@ -232,71 +220,48 @@ func (c chart) write(m *markup) {
 			m.raw(`"`)
 		}
 	}
-	m.raw("\n          <h2 id=\"")
-	m.text(c.ID)
-	m.raw(`-heading">`)
-	m.text(c.Title)
-	m.raw("</h2>\n          <svg class=\"nhsuk-u-margin-bottom-5\" viewBox=\"0 0 ")
+	m.wrap("\n          <h2 id=\"", c.ID, `-heading">`)
+	m.wrap("", c.Title, "</h2>\n          <svg class=\"nhsuk-u-margin-bottom-5\" viewBox=\"0 0 ")
 	m.num(c.Width)
 	m.raw(" ")
 	m.num(c.Height)
-	m.raw(`" width="100%" role="img" aria-labelledby="`)
-	m.text(c.ID)
-	m.raw("-title ")
-	m.text(c.ID)
-	m.raw("-desc\" xmlns=\"http://www.w3.org/2000/svg\">\n            <title id=\"")
-	m.text(c.ID)
-	m.raw(`-title">`)
-	m.text(c.Title)
-	m.raw("</title>\n            <desc id=\"")
-	m.text(c.ID)
-	m.raw(`-desc">`)
-	m.text(c.Desc)
-	m.raw("</desc>")
+	m.wrap(`" width="100%" role="img" aria-labelledby="`, c.ID, "-title ")
+	m.wrap("", c.ID, "-desc\" xmlns=\"http://www.w3.org/2000/svg\">\n            <title id=\"")
+	m.wrap("", c.ID, `-title">`)
+	m.wrap("", c.Title, "</title>\n            <desc id=\"")
+	m.wrap("", c.ID, `-desc">`)
+	m.wrap("", c.Desc, "</desc>")
 	for _, t := range c.Ticks {
 		m.raw("\n            <line")
 		attrs("x1", c.PlotLeft, "x2", c.PlotRight, "y1", t.Y, "y2", t.Y)
 		m.raw(" stroke=\"#d8dde0\" stroke-width=\"1\"/>\n            <text")
 		attrs("x", c.PlotLeft-6, "y", t.Y+4)
-		m.raw(` text-anchor="end" font-size="12" fill="#212b32">`)
-		m.text(t.Label)
-		m.raw("</text>")
+		m.wrap(` text-anchor="end" font-size="12" fill="#212b32">`, t.Label, "</text>")
 	}
 	for _, b := range c.Bars {
 		m.raw("\n            <rect")
 		attrs("x", b.X, "y", b.Y, "width", b.W, "height", b.H)
-		m.raw(` fill="`)
-		m.text(b.Fill)
-		m.raw(`"><title>`)
-		m.text(b.Label)
-		m.raw("</title></rect>")
+		m.wrap(` fill="`, b.Fill, `"><title>`)
+		m.wrap("", b.Label, "</title></rect>")
 	}
 	if c.LineY != 0 {
 		m.raw("\n            <line")
 		attrs("x1", c.PlotLeft, "x2", c.PlotRight, "y1", c.LineY, "y2", c.LineY)
 		m.raw(" stroke=\"#d5281b\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n            <text")
 		attrs("x", c.PlotRight, "y", c.LineY-6)
-		m.raw(` text-anchor="end" font-size="12" fill="#d5281b">`)
-		m.text(c.LineLabel)
-		m.raw("</text>")
+		m.wrap(` text-anchor="end" font-size="12" fill="#d5281b">`, c.LineLabel, "</text>")
 	}
 	for _, t := range c.Months {
 		m.raw("\n            <text")
 		attrs("x", t.Y, "y", c.PlotBottom+16)
-		m.raw(` text-anchor="middle" font-size="12" fill="#212b32">`)
-		m.text(t.Label)
-		m.raw("</text>")
+		m.wrap(` text-anchor="middle" font-size="12" fill="#212b32">`, t.Label, "</text>")
 	}
 	for _, l := range c.Legend {
 		m.raw("\n            <rect")
 		attrs("x", l.X, "y", c.PlotBottom+30)
-		m.raw(` width="12" height="12" fill="`)
-		m.text(l.Fill)
-		m.raw("\"/>\n            <text")
+		m.wrap(` width="12" height="12" fill="`, l.Fill, "\"/>\n            <text")
 		attrs("x", l.X+16, "y", c.PlotBottom+40)
-		m.raw(` font-size="12" fill="#212b32">`)
-		m.text(l.Name)
-		m.raw("</text>")
+		m.wrap(` font-size="12" fill="#212b32">`, l.Name, "</text>")
 	}
 	m.raw("\n          </svg>")
 }

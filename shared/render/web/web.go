@@ -162,10 +162,7 @@ func RenderError(w io.Writer, p ErrorPage) error {
 	}
 	v.Title = v.Heading
 	return writePage(w, "error.html", v.layout, func(m *markup) {
-		m.raw("\n          <h1>")
-		m.text(v.Heading)
-		m.raw("</h1>\n          <p>")
-		m.text(v.Message)
-		m.raw("</p>\n          <p><a href=\"/\">Go to the referral form</a></p>\n")
+		m.wrap("\n          <h1>", v.Heading, "</h1>\n          <p>")
+		m.wrap("", v.Message, "</p>\n          <p><a href=\"/\">Go to the referral form</a></p>\n")
 	})
 }

@@ -126,81 +126,42 @@ func RenderWorklist(w io.Writer, p WorklistPage) error {
 }
 
 func (v worklistView) write(m *markup) {
-	m.raw("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Area lead</span>\n            Worklist for ")
-	m.text(v.AreaName)
-	m.raw("\n          </h1>\n\n          <h2 id=\"waitlist\">Waiting list</h2>")
-	const numeric = `<td class="nhsuk-table__cell nhsuk-table__cell--numeric">`
+	m.wrap("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Area lead</span>\n            Worklist for ", v.AreaName, "\n          </h1>\n\n          <h2 id=\"waitlist\">Waiting list</h2>")
 	if len(v.Waitlist) > 0 {
-		m.raw(`
-          <table class="nhsuk-table">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Referrals waiting for a specialist, oldest first</caption>
-            <thead class="nhsuk-table__head">
-              <tr class="nhsuk-table__row">
-                <th class="nhsuk-table__header" scope="col">Referral</th>
-                <th class="nhsuk-table__header" scope="col">Patient</th>
-                <th class="nhsuk-table__header nhsuk-table__header--numeric" scope="col">Days waiting</th>
-              </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">`)
+		m.tableStart("nhsuk-u-visually-hidden", "Referrals waiting for a specialist, oldest first", true, "Referral", "Patient", "Days waiting")
 		for _, r := range v.Waitlist {
-			m.raw("\n              <tr class=\"nhsuk-table__row\">")
-			m.cell("\n                ", r.Reference)
-			m.cell("\n                ", r.Person)
-			m.raw("\n                ", numeric)
-			m.num(r.Days)
-			m.raw("</td>\n              </tr>")
+			m.rowStart()
+			m.cell(r.Reference)
+			m.cell(r.Person)
+			m.numCell(r.Days)
+			m.rowEnd()
 		}
-		m.raw("\n            </tbody>\n          </table>")
+		m.tableEnd()
 	} else {
 		m.raw("\n          <p>Nobody is waiting.</p>")
 	}
 	m.raw("\n\n          <h2 id=\"overdue\">Overdue</h2>")
 	if len(v.Overdue) > 0 {
-		m.raw(`
-          <table class="nhsuk-table">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Referrals with a deadline passed</caption>
-            <thead class="nhsuk-table__head">
-              <tr class="nhsuk-table__row">
-                <th class="nhsuk-table__header" scope="col">Referral</th>
-                <th class="nhsuk-table__header" scope="col">Specialist</th>
-                <th class="nhsuk-table__header" scope="col">Overdue</th>
-                <th class="nhsuk-table__header nhsuk-table__header--numeric" scope="col">Contact attempts</th>
-              </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">`)
+		m.tableStart("nhsuk-u-visually-hidden", "Referrals with a deadline passed", true, "Referral", "Specialist", "Overdue", "Contact attempts")
 		for _, r := range v.Overdue {
-			m.raw("\n              <tr class=\"nhsuk-table__row\">\n                <td class=\"nhsuk-table__cell\">")
-			m.text(r.Reference)
-			m.raw("<br>")
-			m.text(r.Person)
-			m.raw("</td>")
-			m.cell("\n                ", r.Specialist)
-			m.cell("\n                ", r.What)
-			m.raw("\n                ", numeric)
-			m.num(r.Attempts)
-			m.raw("</td>\n              </tr>")
+			m.rowStart()
+			m.wrap(cellIndent+`<td class="nhsuk-table__cell">`, r.Reference, "<br>")
+			m.wrap("", r.Person, "</td>")
+			m.cell(r.Specialist)
+			m.cell(r.What)
+			m.numCell(r.Attempts)
+			m.rowEnd()
 		}
-		m.raw("\n            </tbody>\n          </table>")
+		m.tableEnd()
 	} else {
 		m.raw("\n          <p>Nothing is overdue.</p>")
 	}
-	m.raw(`
-
-          <h2 id="specialists">Specialists</h2>
-          <table class="nhsuk-table">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Specialists in the area</caption>
-            <thead class="nhsuk-table__head">
-              <tr class="nhsuk-table__row">
-                <th class="nhsuk-table__header" scope="col">Specialist</th>
-                <th class="nhsuk-table__header" scope="col">Caseload</th>
-                <th class="nhsuk-table__header" scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">`)
+	m.raw("\n\n          <h2 id=\"specialists\">Specialists</h2>")
+	m.tableStart("nhsuk-u-visually-hidden", "Specialists in the area", false, "Specialist", "Caseload", "Status")
 	for _, s := range v.Specialists {
-		m.raw("\n              <tr class=\"nhsuk-table__row\">")
-		m.cell("\n                ", s.Name)
-		m.raw("\n                <td class=\"nhsuk-table__cell\">")
+		m.rowStart()
+		m.cell(s.Name)
+		m.raw(cellIndent, `<td class="nhsuk-table__cell">`)
 		m.num(s.Caseload)
 		m.raw(" of ")
 		m.num(s.Capacity)
@@ -211,50 +172,35 @@ func (v worklistView) write(m *markup) {
 			m.raw(`<strong class="nhsuk-tag nhsuk-tag--grey">Not taking referrals</strong>`)
 		}
 		m.when(s.Bouncing, ` <strong class="nhsuk-tag nhsuk-tag--red">Emails bouncing</strong>`)
-		m.raw("</td>\n              </tr>")
+		m.raw("</td>")
+		m.rowEnd()
 	}
 	m.raw("\n            </tbody>\n          </table>\n\n          <h2 id=\"open\">Open referrals</h2>")
 	m.when(len(v.Open) == 0, "\n          <p>There are no open referrals.</p>")
 	for _, o := range v.Open {
-		m.raw("\n          <div class=\"nhsuk-card\">\n            <div class=\"nhsuk-card__content\">\n              <h3 class=\"nhsuk-card__heading\">")
-		m.text(o.Reference)
-		m.raw(": ")
-		m.text(o.Person)
-		m.raw("</h3>\n              <p><strong class=\"nhsuk-tag nhsuk-tag--")
-		m.text(o.StatusColour)
-		m.raw(`">`)
-		m.text(o.StatusLabel)
-		m.raw("</strong> Specialist: ")
-		m.text(o.Specialist)
-		m.raw("</p>")
+		m.wrap("\n          <div class=\"nhsuk-card\">\n            <div class=\"nhsuk-card__content\">\n              <h3 class=\"nhsuk-card__heading\">", o.Reference, ": ")
+		m.wrap("", o.Person, "</h3>\n              <p><strong class=\"nhsuk-tag nhsuk-tag--")
+		m.wrap("", o.StatusColour, `">`)
+		m.wrap("", o.StatusLabel, "</strong> Specialist: ")
+		m.wrap("", o.Specialist, "</p>")
 		leadForm := func(action string) {
 			m.raw("\n              <form method=\"post\" action=\"")
 			m.url(action)
-			m.raw("\" novalidate>\n                <input type=\"hidden\" name=\"token\" value=\"")
-			m.text(v.Token)
-			m.raw("\">\n                <div class=\"nhsuk-form-group\">\n                  <label class=\"nhsuk-label\" for=\"")
+			m.wrap("\" novalidate>\n                <input type=\"hidden\" name=\"token\" value=\"", v.Token, "\">\n                <div class=\"nhsuk-form-group\">\n                  <label class=\"nhsuk-label\" for=\"")
 		}
 		leadButton := func(label string) {
 			m.raw("\n                </div>\n                <button class=\"nhsuk-button nhsuk-button--secondary\" data-module=\"nhsuk-button\" type=\"submit\">", label, " ")
-			m.text(o.Reference)
-			m.raw("</button>\n              </form>")
+			m.wrap("", o.Reference, "</button>\n              </form>")
 		}
 		switch {
 		case o.CanReassign && len(o.Choices) > 0:
 			leadForm(o.ReassignAction)
-			m.raw("reassign-")
-			m.text(o.Reference)
-			m.raw(`">Reassign `)
-			m.text(o.Reference)
-			m.raw(" to</label>\n                  <select class=\"nhsuk-select\" id=\"reassign-")
-			m.text(o.Reference)
-			m.raw(`" name="specialist">`)
+			m.wrap("reassign-", o.Reference, `">Reassign `)
+			m.wrap("", o.Reference, " to</label>\n                  <select class=\"nhsuk-select\" id=\"reassign-")
+			m.wrap("", o.Reference, `" name="specialist">`)
 			for _, c := range o.Choices {
-				m.raw("\n                    <option value=\"")
-				m.text(c.Value)
-				m.raw(`">`)
-				m.text(c.Label)
-				m.raw("</option>")
+				m.wrap("\n                    <option value=\"", c.Value, `">`)
+				m.wrap("", c.Label, "</option>")
 			}
 			m.raw("\n                  </select>")
 			leadButton("Reassign")
@@ -263,17 +209,11 @@ func (v worklistView) write(m *markup) {
 		}
 		if o.CanTransfer {
 			leadForm(o.TransferAction)
-			m.raw("transfer-")
-			m.text(o.Reference)
-			m.raw(`">Patient's new postcode for `)
-			m.text(o.Reference)
-			m.raw("</label>\n                  <div class=\"nhsuk-hint\" id=\"transfer-")
-			m.text(o.Reference)
-			m.raw("-hint\">To move the referral to the area of the patient's new address</div>\n                  <input class=\"nhsuk-input nhsuk-input--width-10\" id=\"transfer-")
-			m.text(o.Reference)
-			m.raw(`" name="postcode" type="text" autocomplete="postal-code" aria-describedby="transfer-`)
-			m.text(o.Reference)
-			m.raw(`-hint">`)
+			m.wrap("transfer-", o.Reference, `">Patient's new postcode for `)
+			m.wrap("", o.Reference, "</label>\n                  <div class=\"nhsuk-hint\" id=\"transfer-")
+			m.wrap("", o.Reference, "-hint\">To move the referral to the area of the patient's new address</div>\n                  <input class=\"nhsuk-input nhsuk-input--width-10\" id=\"transfer-")
+			m.wrap("", o.Reference, `" name="postcode" type="text" autocomplete="postal-code" aria-describedby="transfer-`)
+			m.wrap("", o.Reference, `-hint">`)
 			leadButton("Transfer")
 		}
 		m.raw("\n            </div>\n          </div>")
@@ -401,11 +341,8 @@ func RenderLeadResult(w io.Writer, p LeadResultPage) error {
 		if v.Success {
 			m.referencePanel(v.Heading, v.Reference)
 		} else {
-			m.raw("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Referral ")
-			m.text(v.Reference)
-			m.raw("</span>\n            ")
-			m.text(v.Heading)
-			m.raw("\n          </h1>")
+			m.wrap("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Referral ", v.Reference, "</span>\n            ")
+			m.wrap("", v.Heading, "\n          </h1>")
 		}
 		m.paragraphs(v.Lines)
 		m.raw("\n          <p><a href=\"")
