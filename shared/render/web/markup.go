@@ -9,11 +9,12 @@ import (
 )
 
 // The pages are written by plain Go rather than html/template: text/template's reflection
-// (MethodByName) makes the linker keep every exported method of every type in the binary, about
-// 1.7 MB of each Lambda function (docs/decisions.md, "Pages without html/template"). Escaping is
-// therefore explicit: constant markup goes through raw, every value through text (element content
-// and quoted attribute values) or url (href and action), which escape exactly as html/template does
-// in those contexts. TestPagesEscapeHostileInput holds them to it.
+// (MethodByName) makes the linker keep every exported method of every type converted to an
+// interface, about 1.7 MB of each Lambda function (docs/decisions.md, "Pages without
+// html/template"). Escaping is therefore explicit: constant markup goes through raw, every value
+// through text (element content and quoted attribute values) or url (href and action), which
+// escape exactly as html/template does in those contexts. TestEscapingMatchesHTMLTemplate and
+// TestPagesEscapeHostileInput hold them to it.
 
 // safeURL is a URL the code built from checked parts (a tel: link of "+44" and digits, a mailto:
 // link of an escaped address): url lets it through unfiltered, as html/template did template.URL.
@@ -445,7 +446,7 @@ func (m *markup) paragraphs(lines []string) {
 	}
 }
 
-// tokenForm opens a POST form to action carrying the link's token.
+// tokenForm opens a form (method "post" or "get") to action carrying the link's token.
 func (m *markup) tokenForm(method, action, token string) {
 	m.raw("\n          <form method=\"", method, "\" action=\"")
 	m.url(action)
