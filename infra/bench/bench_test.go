@@ -38,7 +38,8 @@ type results struct {
 	Cold       coldResult
 	Sizes      sizeResult
 	Latency    latencyResult
-	Throughput throughputResult
+	Throughput throughputResult // loadClients: the judged figure
+	Crowd      throughputResult // crowdClients
 	Capacity   capacityResult
 	Actions    actionsResult
 	Revisit    revisitResult
@@ -54,7 +55,7 @@ func TestBench(t *testing.T) {
 	r.Machine = describeMachine(t, root)
 	// Cold starts first, while nothing else has warmed or loaded the machine.
 	r.Cold, r.Sizes = measureColdStarts(t, root)
-	r.Latency, r.Throughput = measureService(t, root)
+	r.Latency, r.Throughput, r.Crowd = measureService(t, root)
 	var template referralTemplate
 	r.Capacity, template = measureCapacity(t, root)
 	r.Actions = measureActions(t, root)

@@ -44,9 +44,11 @@ type Submitter interface {
 	Submit(ctx context.Context, req referral.Request) (referral.Outcome, error)
 }
 
-// Counter records a metric (embedded metric format in production).
+// Counter records metrics (embedded metric format in production): Emit writes several of one
+// unit under the same dimensions as one record.
 type Counter interface {
 	Count(name string, value float64, dimensions map[string]string)
+	Emit(values map[string]float64, unit string, dimensions map[string]string)
 }
 
 // Handler serves the intake routes of the HTTP API.
@@ -200,13 +202,13 @@ func (h *Handler) countAccepted(r referral.Receipt) {
 	if h.Metrics == nil {
 		return
 	}
-	area := map[string]string{"Area": r.Area}
-	h.Metrics.Count("ReferralsReceived", 1, area)
+	kind := "Assignments"
 	if r.Status == referral.StatusWaitlisted {
-		h.Metrics.Count("Waitlisted", 1, area)
-	} else {
-		h.Metrics.Count("Assignments", 1, area)
+		kind = "Waitlisted"
 	}
+	// One record for both: one log line per referral rather than two, on the hot path and in
+	// CloudWatch Logs' ingestion.
+	h.Metrics.Emit(map[string]float64{"ReferralsReceived": 1, kind: 1}, "Count", map[string]string{"Area": r.Area})
 }
 
 // countOutOfArea counts a referral from outside every area by postcode area letters only

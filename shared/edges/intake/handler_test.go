@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,10 +39,21 @@ type countCall struct {
 	dims map[string]string
 }
 
-type fakeCounter struct{ calls []countCall }
+type fakeCounter struct {
+	calls   []countCall
+	records int // Count and Emit calls: log lines in production
+}
 
 func (f *fakeCounter) Count(name string, _ float64, dims map[string]string) {
 	f.calls = append(f.calls, countCall{name, dims})
+	f.records++
+}
+
+func (f *fakeCounter) Emit(values map[string]float64, _ string, dims map[string]string) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		f.calls = append(f.calls, countCall{name, dims})
+	}
+	f.records++
 }
 
 var receipt = referral.Receipt{ReferralID: "R-7K3M9QX2", Status: referral.StatusAssigned, Area: "south-yorkshire",
@@ -262,12 +275,17 @@ func TestHandleCountsAcceptedReferralsByArea(t *testing.T) {
 				}
 				got = append(got, c.name)
 			}
-			want := []string{}
+			want, wantRecords := []string{}, 0
 			if tt.wantKind != "" {
-				want = []string{"ReferralsReceived", tt.wantKind}
+				want, wantRecords = []string{"ReferralsReceived", tt.wantKind}, 1
 			}
+			slices.Sort(got)
+			slices.Sort(want)
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("metrics %v, want %v", got, want)
+			}
+			if m.records != wantRecords {
+				t.Errorf("%d metric records, want %d (one line per referral)", m.records, wantRecords)
 			}
 		})
 	}
