@@ -169,10 +169,11 @@ func (r results) figures() []figure {
 			Target:   "≤ 10 MB", Met: sizes.IntakeArm64 <= 10<<20,
 			Why: fmt.Sprintf("Over the hello world's %s: the DynamoDB client adds %s (a DynamoDB-only function with an aws.Config "+
 				"built from Lambda's environment, as every function now builds it with shared/adapters/awsenv, is %s; "+
-				"config.LoadDefaultConfig's credential chain would add %s more: %s); the intake's own code, html/template with the "+
-				"exported methods its reflection keeps (about 1.6 MB), and the form's embedded assets (%s) make the other %s. "+
-				"What would close it: serving the assets from S3 or CloudFront would save %s (%s left); the rest needs templates "+
-				"that do not reach reflect's MethodByName.",
+				"config.LoadDefaultConfig's credential chain would add %s more: %s); the intake's own code and the form's "+
+				"embedded assets (%s) make the other %s. Its pages are written in plain Go, not html/template, whose reflection "+
+				"(reflect's MethodByName) kept every exported method of every interface-converted type, about 1.9 MB "+
+				"(docs/decisions.md, \"Pages without html/template\"). Serving the assets from S3 or CloudFront would save %s "+
+				"more (%s left).",
 				mb(sizes.HelloArm64), mb(sdk), mb(sizes.StaticConfigArm64), mb(chain), mb(sizes.DefaultConfigArm64),
 				mb(sizes.Assets), mb(own), mb(sizes.Assets), mb(without))},
 		figure{Name: "Bootstrap size, host build the local stack runs (not stripped)",
