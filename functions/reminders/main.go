@@ -18,7 +18,6 @@ import (
 	"github.com/ipspc/referrals/shared/adapters/dynamo"
 	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/adapters/ses"
-	"github.com/ipspc/referrals/shared/edges/lead"
 	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
@@ -71,7 +70,7 @@ func run() error {
 		Metrics:     metrics.New(os.Stdout),
 		Log:         log,
 		ResendAfter: 15 * time.Minute,
-		Digests: &lead.Digests{
+		Digests: &notify.Digests{
 			Areas:    people,
 			Store:    dynamo.NewWorklists(db, dynamo.Tables{Referrals: cfg.ReferralsTable, Directory: cfg.DirectoryTable}),
 			Received: dynamo.NewReturns(db, cfg.ReturnsTable),

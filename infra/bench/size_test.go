@@ -155,3 +155,46 @@ func TestSDKClientsBoundNotConverted(t *testing.T) {
 		}
 	}
 }
+
+// templateFree lists the functions that must link neither text/template nor html/template: the
+// templates' reflection (MethodByName) makes the linker keep every exported method of every type
+// converted to an interface, about 1.7 MB a function, and the template packages themselves
+// (docs/decisions.md, "Emails without templates", "Pages without html/template"). Emails are
+// plain Go (shared/render/email), and so are pages (shared/render/web). It is every function.
+var templateFree = []string{"actions", "bounce", "intake", "notifier", "reminders", "returns"}
+
+// TestFunctionsDoNotLinkTemplates keeps text/template and html/template out of the functions in
+// templateFree, listing each function's dependencies as make sam-build builds it.
+func TestFunctionsDoNotLinkTemplates(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./functions/...")
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOFLAGS=-tags=lambda.norpc")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	linked := map[string][]string{} // function → the template packages it links
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		name := filepath.Base(fields[0])
+		linked[name] = nil
+		for _, dep := range fields[1:] {
+			if dep == "text/template" || dep == "html/template" {
+				linked[name] = append(linked[name], dep)
+			}
+		}
+	}
+	for _, name := range templateFree {
+		switch deps, ok := linked[name]; {
+		case !ok:
+			t.Errorf("templateFree names %q, which is not a function in functions/", name)
+		case len(deps) > 0:
+			t.Errorf("functions/%s links %s: render with plain Go (see shared/render/email); find the import with "+
+				"go list -deps -tags lambda.norpc ./functions/%s", name, strings.Join(deps, " and "), name)
+		}
+	}
+}

@@ -23,7 +23,7 @@ import (
 // Notifications and their privacy (SPEC §7). Tests here use e2e-general (ZE3), where capacity
 // never runs out; the waitlist is exercised in e2e-drain by TestWaitlistDrainsOnClose only.
 
-// Email kinds, as their subjects tell them apart (shared/render/email/templates/*.txt).
+// Email kinds, as their subjects tell them apart (shared/render/email/bodies.go).
 const (
 	kindAcknowledgement = "acknowledgement"
 	kindAssignment      = "assignment"

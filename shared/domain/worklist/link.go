@@ -2,6 +2,7 @@ package worklist
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -51,4 +52,14 @@ func CheckLink(c Checker, areaID, leadEmail, token string, now time.Time) error 
 	}
 	_, _, err := c.Check(signedlink.RoleLead, areaID, Binding(leadEmail), token, now)
 	return err
+}
+
+// Path is the path of an area's worklist page.
+func Path(areaID string) string { return "/areas/" + areaID + "/worklist" }
+
+// LinkURL is the worklist with the lead's token (the "token" query field, as every signed link):
+// the link in the waitlisted, bouncing-copy and digest emails, behind the public base URL. It
+// lives here, not with the pages, so the functions that send those emails link no page code.
+func LinkURL(areaID, token string) string {
+	return Path(areaID) + "?" + url.Values{"token": {token}}.Encode()
 }

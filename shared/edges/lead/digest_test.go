@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/worklist"
+	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/render/email"
 )
@@ -70,7 +71,7 @@ func TestDigestRuns(t *testing.T) {
 	h, signer := newHandler(t, memoryAreas{}, nil)
 	store := &claimingAreas{claims: map[string]bool{}}
 	mail := &inbox{fail: map[string]bool{}}
-	d := &Digests{Areas: store, Store: store, Received: store, Links: signer, Mailer: mail, BaseURL: "https://referrals.example.org/"}
+	d := &notify.Digests{Areas: store, Store: store, Received: store, Links: signer, Mailer: mail, BaseURL: "https://referrals.example.org/"}
 	for _, tc := range []struct {
 		name, at string
 		failing  string // a lead whose send fails in this run

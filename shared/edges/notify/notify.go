@@ -18,7 +18,6 @@ import (
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
 	"github.com/ipspc/referrals/shared/render/email"
-	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // Notice is one email to one recipient: each is sent at most once per referral (SPEC §7, "once
@@ -416,7 +415,7 @@ func (n *Notifier) toLead(areaID string, area directory.Area, now time.Time) (to
 	if err != nil {
 		return nil, "", "", fmt.Errorf("area %s lead link: %w", areaID, err)
 	}
-	return []string{area.Lead.Email}, area.Lead.Name, n.BaseURL + web.WorklistURL(areaID, token), nil
+	return []string{area.Lead.Email}, area.Lead.Name, n.BaseURL + worklist.LinkURL(areaID, token), nil
 }
 
 // withdrawReason is the reason of r's withdraw event.

@@ -37,7 +37,7 @@ type Sweep struct {
 	// acknowledgement email itself: a safety net for stream records that exhausted their
 	// retries, late enough never to race the notifier.
 	ResendAfter time.Duration
-	// Digests sends the area leads' weekly digests (lead.Digests); nil sends none.
+	// Digests sends the area leads' weekly digests (Digests); nil sends none.
 	Digests interface {
 		Run(ctx context.Context, now time.Time) (sent int, err error)
 	}

@@ -2,10 +2,7 @@ package email
 
 import (
 	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	"sync"
-	texttemplate "text/template"
 )
 
 // LeadDigest is the area lead's weekly digest (SPEC §11). It is not one of Kinds: it is about an
@@ -59,26 +56,8 @@ func RenderDigest(d Digest) (Rendered, error) {
 	if len(problems) > 0 {
 		return Rendered{}, fmt.Errorf("%w: %s: %s", ErrInvalidMessage, LeadDigest, strings.Join(problems, "; "))
 	}
-	t := digestTemplates()
-	var subject, text, html strings.Builder
-	if err := t.text.ExecuteTemplate(&subject, "subject", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s subject: %w", LeadDigest, err)
-	}
-	v.Subject = strings.TrimSpace(subject.String())
-	if err := t.text.ExecuteTemplate(&text, "layout", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s text: %w", LeadDigest, err)
-	}
-	if err := t.html.ExecuteTemplate(&html, "layout", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s HTML: %w", LeadDigest, err)
-	}
-	return Rendered{Subject: v.Subject, Text: tidyText(text.String()), HTML: tidyHTML(html.String())}, nil
+	v.Subject = digestSubject(v)
+	body := func(w *writer) { digestBody(w, v) }
+	return Rendered{Subject: v.Subject, Text: compose(false, v.Subject, v.Greeting, body),
+		HTML: compose(true, v.Subject, v.Greeting, body)}, nil
 }
-
-var digestTemplates = sync.OnceValue(func() kindTemplates {
-	return kindTemplates{
-		text: texttemplate.Must(texttemplate.New(string(LeadDigest)).Option("missingkey=error").
-			ParseFS(templateFS, "templates/layout.txt", "templates/"+string(LeadDigest)+".txt")),
-		html: htmltemplate.Must(htmltemplate.New(string(LeadDigest)).Option("missingkey=error").
-			ParseFS(templateFS, "templates/layout.html", "templates/"+string(LeadDigest)+".html")),
-	}
-})

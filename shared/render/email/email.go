@@ -1,32 +1,29 @@
-// Package email holds the service's emails (SPEC §7): what each kind says, rendered from embedded
-// templates to a subject, a plain-text body and an HTML body, and an adapter that sends them
-// through SES v2.
+// Package email holds the service's emails (SPEC §7): what each kind says, rendered by plain Go
+// code (bodies.go) to a subject, a plain-text body and an HTML body, and an adapter that sends
+// them through SES v2.
 //
 // Emails carry the least patient data that works. Message, the only input, has no field for an
 // NHS number, date of birth, health conditions, notes, phone number or email address, so none can
 // reach an email; subjects carry only the reference and a deadline. Names and area names are
 // cleaned of control characters (so nothing typed can start a new line or a header) and escaped in
-// HTML by html/template; recipient addresses must be bare addresses.
+// HTML exactly as html/template did (writer.go); recipient addresses must be bare addresses.
 package email
 
 import (
-	"embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
-	texttemplate "text/template"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
-// Kind is what an email is about (SPEC §7). Its value names the templates and is the SES tag.
+// Kind is what an email is about (SPEC §7). Its value names the golden files and is the SES tag.
 type Kind string
 
 const (
@@ -217,7 +214,7 @@ const (
 // never send email (through the DynamoDB adapter), and init time is cold-start time.
 var referralIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,32}$`) })
 
-// view is what the templates see: every value already cleaned and formatted.
+// view is what the bodies say: every value already cleaned and formatted.
 type view struct {
 	Subject                     string
 	Greeting                    string
@@ -247,26 +244,18 @@ func Render(m Message) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	t := templates()[m.Kind]
-	var subject, text, html strings.Builder
-	if err := t.text.ExecuteTemplate(&subject, "subject", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s subject: %w", m.Kind, err)
-	}
-	// Nothing user-typed reaches a subject, but check what is sent, not what was meant.
-	v.Subject = strings.TrimSpace(subject.String())
+	c := contents[m.Kind]
+	// Nothing user-typed reaches a subject but names, cleaned; check what is sent, not what was meant.
+	v.Subject = strings.TrimSpace(c.subject(v))
 	if v.Subject == "" || strings.ContainsFunc(v.Subject, unsafeRune) {
 		return Rendered{}, fmt.Errorf("%w: %s subject is empty or has control characters", ErrInvalidMessage, m.Kind)
 	}
-	if err := t.text.ExecuteTemplate(&text, "layout", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s text: %w", m.Kind, err)
-	}
-	if err := t.html.ExecuteTemplate(&html, "layout", v); err != nil {
-		return Rendered{}, fmt.Errorf("email: render %s HTML: %w", m.Kind, err)
-	}
-	return Rendered{Subject: v.Subject, Text: tidyText(text.String()), HTML: tidyHTML(html.String())}, nil
+	body := func(w *writer) { c.body(w, v) }
+	return Rendered{Subject: v.Subject, Text: compose(false, v.Subject, v.Greeting, body),
+		HTML: compose(true, v.Subject, v.Greeting, body)}, nil
 }
 
-// check validates m against its kind's rules and returns the view the templates render.
+// check validates m against its kind's rules and returns the view the bodies render.
 func check(m Message) (view, error) {
 	r, ok := kindRules[m.Kind]
 	if !ok {
@@ -498,7 +487,7 @@ func clean(s string) string {
 var blankLines = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\n{3,}`) })
 
 // tidyText trims trailing spaces from each line, keeps at most one blank line in a row and ends
-// the body with one newline, so templates can be laid out for reading.
+// the body with one newline, so bodies can be laid out for reading.
 func tidyText(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
@@ -508,7 +497,7 @@ func tidyText(s string) string {
 	return strings.Trim(s, "\n") + "\n"
 }
 
-// tidyHTML drops the blank lines template actions leave behind.
+// tidyHTML trims each line and drops blank ones, so bodies need not count newlines.
 func tidyHTML(s string) string {
 	var b strings.Builder
 	for l := range strings.SplitSeq(s, "\n") {
@@ -519,27 +508,3 @@ func tidyHTML(s string) string {
 	}
 	return b.String()
 }
-
-//go:embed templates
-var templateFS embed.FS
-
-type kindTemplates struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
-}
-
-// templates holds each kind's parsed templates, parsed once on first use (functions that only
-// link this package through a store never render an email, and should not pay for parsing at
-// start-up); a broken template fails every test in this package.
-var templates = sync.OnceValue(func() map[Kind]kindTemplates {
-	m := make(map[Kind]kindTemplates, len(Kinds))
-	for _, k := range Kinds {
-		m[k] = kindTemplates{
-			text: texttemplate.Must(texttemplate.New(string(k)).Option("missingkey=error").
-				ParseFS(templateFS, "templates/layout.txt", "templates/"+string(k)+".txt")),
-			html: htmltemplate.Must(htmltemplate.New(string(k)).Option("missingkey=error").
-				ParseFS(templateFS, "templates/layout.html", "templates/"+string(k)+".html")),
-		}
-	}
-	return m
-})

@@ -631,7 +631,7 @@ func TestDeadlineFormat(t *testing.T) {
 }
 
 // TestGolden keeps testdata's example emails, the ones reviewers read, in step with the
-// templates. Run `go test ./shared/render/email -run Golden -update` after changing them.
+// bodies (bodies.go). Run `go test ./shared/render/email -run Golden -update` after changing them.
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	type golden struct{ file, got string }
@@ -662,6 +662,74 @@ func TestGolden(t *testing.T) {
 			}
 			if tt.got != string(want) {
 				t.Errorf("%s is out of date (run with -update); got:\n%s", path, tt.got)
+			}
+		})
+	}
+}
+
+// TestEscaping pins the HTML escaping to what html/template produced for the same values (the
+// emails were templates until issue 14; the expectations are html/template's output): values in
+// text and attributes, and URLs in an href, normalised and escaped.
+func TestEscaping(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		url      bool // in an href
+		want     string
+	}{
+		{"markup", `<script>alert("x")</script>`, false, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"},
+		{"quotes, ampersands and plus", `a&b 'c' +d &amp; é`, false, "a&amp;b &#39;c&#39; &#43;d &amp;amp; é"},
+		{"NUL", "\x00", false, "\uFFFD"},
+		{"URL with quotes, markup and bad escapes", `https://h.example/areas/s'<"é/worklist?token=a+b%zz%4&x=%41`, true,
+			"https://h.example/areas/s%27%3c%22%c3%a9/worklist?token=a&#43;b%25zz%254&amp;x=%41"},
+		{"script URL", "javascript:alert(1)", true, "#ZgotmplZ"},
+		{"reserved characters kept", "https://h/a#f!$*,;@[]()~ x", true, "https://h/a#f!$*,;@[]%28%29~%20x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := &writer{html: true}
+			if tt.url {
+				w.F("%s", href(tt.in))
+			} else {
+				w.F("%s", tt.in)
+			}
+			if got := w.b.String(); got != tt.want {
+				t.Errorf("HTML of %q = %q, want %q", tt.in, got, tt.want)
+			}
+			w = &writer{}
+			if w.F("%s", tt.in); w.b.String() != tt.in {
+				t.Errorf("text of %q = %q, want it as it is", tt.in, w.b.String())
+			}
+		})
+	}
+}
+
+// TestRenderEscapesEveryValue puts markup in every free-text field of every kind and wants no
+// tag of it in the HTML, and the link's quotes escaped so they cannot end the href.
+func TestRenderEscapesEveryValue(t *testing.T) {
+	t.Parallel()
+	const hostile = `<i>x</i>"'&`
+	for _, kind := range Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			m := messageFor(t, kind)
+			m.PatientGivenName, m.AreaName, m.RecipientName = hostile, hostile, hostile
+			if m.SpecialistName != "" {
+				m.SpecialistName = hostile
+			}
+			if m.Link != "" {
+				m.Link += `&x="><i>`
+			}
+			r := mustRender(t, m)
+			if strings.Contains(r.HTML, "<i>") || strings.Contains(r.HTML, `"><`) {
+				t.Errorf("HTML keeps markup from a value:\n%s", r.HTML)
+			}
+			if !strings.Contains(r.HTML, "&lt;i&gt;x&lt;/i&gt;&#34;&#39;&amp;") {
+				t.Errorf("HTML lacks the escaped value:\n%s", r.HTML)
+			}
+			if !strings.Contains(r.Text, hostile) {
+				t.Errorf("text does not read the value as it is:\n%s", r.Text)
 			}
 		})
 	}

@@ -25,9 +25,7 @@ func WorklistPath(areaID string) string { return "/areas/" + areaID + "/worklist
 
 // WorklistURL is the worklist with the lead's token: the link in the waitlisted and digest emails
 // (behind the public base URL) and the way back from an action's page.
-func WorklistURL(areaID, token string) string {
-	return WorklistPath(areaID) + "?" + url.Values{LinkTokenField: {token}}.Encode()
-}
+func WorklistURL(areaID, token string) string { return worklist.LinkURL(areaID, token) }
 
 // ReportPath is the path of an area's programme return (SPEC §12).
 func ReportPath(areaID string) string { return "/areas/" + areaID + "/report" }

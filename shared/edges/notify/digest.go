@@ -1,4 +1,4 @@
-package lead
+package notify
 
 import (
 	"context"
@@ -11,12 +11,11 @@ import (
 	"github.com/ipspc/referrals/shared/domain/worklist"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/render/email"
-	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // DigestStore is what the weekly digest reads and claims (dynamo.Worklists).
 type DigestStore interface {
-	Store
+	Snapshot(ctx context.Context, areaID, areaName string) (worklist.Snapshot, error)
 	ClaimDigest(ctx context.Context, areaID, week string, now time.Time) (bool, error)
 	ReleaseDigest(ctx context.Context, areaID, week string) error
 }
@@ -38,6 +37,8 @@ type DigestMailer interface {
 }
 
 // Digests sends each area lead the weekly digest (SPEC §11) from a run of the reminders schedule.
+// It lives here rather than with the lead's pages (shared/edges/lead) so that the reminders
+// function links no page code (issue 14).
 type Digests struct {
 	Areas AreaLister
 	Store DigestStore
@@ -102,7 +103,7 @@ func (d *Digests) send(ctx context.Context, a directory.Area, now time.Time) err
 		To: []string{strings.TrimSpace(a.Lead.Email)}, RecipientName: a.Lead.Name, AreaName: a.Name,
 		Waitlisted: counts.Waitlisted, OldestWaitDays: counts.OldestWaitDays, Overdue: counts.Overdue,
 		ReceivedLastWeek: counts.ReceivedLastWeek, Bouncing: counts.Bouncing,
-		Link: strings.TrimRight(d.BaseURL, "/") + web.WorklistURL(a.ID, token),
+		Link: strings.TrimRight(d.BaseURL, "/") + worklist.LinkURL(a.ID, token),
 	})
 	return err
 }
