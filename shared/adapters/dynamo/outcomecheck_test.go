@@ -142,6 +142,18 @@ func (f outcomeFixture) run(t *testing.T, when time.Time) notify.Summary {
 // outcomeChecks are the outcome-check emails the emulator holds for the specialist.
 func (f outcomeFixture) outcomeChecks(t *testing.T, specialistID string) []emulatorEmail {
 	t.Helper()
+	var out []emulatorEmail
+	for _, e := range f.emulatorEmails(t) {
+		if slices.Contains(e.Destination.To, f.emails[specialistID]) && strings.Contains(e.Subject, "record the job outcome") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// emulatorEmails are every email the (shared) emulator holds.
+func (f outcomeFixture) emulatorEmails(t *testing.T) []emulatorEmail {
+	t.Helper()
 	resp, err := http.Get(f.endpoint + "/store")
 	if err != nil {
 		t.Fatalf("GET /store: %v", err)
@@ -153,13 +165,7 @@ func (f outcomeFixture) outcomeChecks(t *testing.T, specialistID string) []emula
 	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
 		t.Fatalf("GET /store: %v", err)
 	}
-	var out []emulatorEmail
-	for _, e := range store.Emails {
-		if slices.Contains(e.Destination.To, f.emails[specialistID]) && strings.Contains(e.Subject, "record the job outcome") {
-			out = append(out, e)
-		}
-	}
-	return out
+	return store.Emails
 }
 
 type emulatorEmail struct {

@@ -3,11 +3,9 @@ package dynamo
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -69,19 +67,8 @@ type redriveCase struct {
 // phrase.
 func (f outcomeFixture) emailsTo(t *testing.T, address, referralID, phrase string) int {
 	t.Helper()
-	resp, err := http.Get(f.endpoint + "/store")
-	if err != nil {
-		t.Fatalf("GET /store: %v", err)
-	}
-	defer resp.Body.Close()
-	var store struct {
-		Emails []emulatorEmail `json:"emails"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
-		t.Fatalf("GET /store: %v", err)
-	}
 	n := 0
-	for _, e := range store.Emails {
+	for _, e := range f.emulatorEmails(t) {
 		if slices.Contains(e.Destination.To, address) && strings.Contains(e.Subject, referralID) && strings.Contains(e.Subject, phrase) {
 			n++
 		}
