@@ -29,6 +29,7 @@ type memStore struct {
 	events    []referral.Event
 	held      []string       // claims kept after an unknown outcome
 	holdErr   error          // what Hold answers, when set (a store failing between two calls)
+	forgotten []string       // Forget calls
 	settled   map[string]int // ClearOutcomeCheck calls per referral
 }
 
@@ -41,9 +42,9 @@ func (m *memStore) Load(_ context.Context, id string) (referral.Referral, map[No
 	}
 	sent := map[Notice]bool{}
 	for k, v := range m.records {
-		if rid, notice, _ := strings.Cut(k, "/"); rid == id && v == "sent" {
+		if rid, notice, _ := strings.Cut(k, "/"); rid == id {
 			kind, audience, _ := strings.Cut(notice, "#")
-			sent[Notice{email.Kind(kind), email.Audience(audience)}] = true
+			sent[Notice{email.Kind(kind), email.Audience(audience)}] = v == "sent"
 		}
 	}
 	return r, sent, nil
@@ -105,8 +106,13 @@ func (m *memStore) Hold(_ context.Context, r referral.Referral, n Notice, claima
 	return nil
 }
 
-// Forget has nothing to do: Load lists only sent notices, so the sweep never asks.
-func (m *memStore) Forget(context.Context, string, Notice) error { return nil }
+// Forget counts the calls: a held record keeps its claim.
+func (m *memStore) Forget(_ context.Context, id string, n Notice) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forgotten = append(m.forgotten, memKey(id, n))
+	return nil
+}
 
 // ClearOutcomeCheck counts the calls: fakeDue then no longer lists the referral for its outcome check.
 func (m *memStore) ClearOutcomeCheck(_ context.Context, r referral.Referral) error {

@@ -181,18 +181,19 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 // forgetUnowed ends the Due entries of r's held notices that r no longer owes (its state moved on
 // while they were held: an assignment of a referral since withdrawn, a reminder whose deadline was
 // met), so they stop bringing r to the sweep. Owed are Due(r), whether or not ResendAfter lets
-// this run send them, the reminder kinds due today, and the lead's copies of those kinds. A
-// failure is logged: the entry stays, and the next run tries again.
+// this run send them, the reminder kinds due today, and the lead's copies of those still unsent (a
+// copy only ever goes with its original). A failure is logged: the entry stays, and the next run
+// tries again.
 func (s *Sweep) forgetUnowed(ctx context.Context, r referral.Referral, sent map[Notice]bool, reminders []email.Kind) {
-	owed, owedKinds := map[Notice]bool{}, map[email.Kind]bool{}
+	owed, copied := map[Notice]bool{}, map[email.Kind]bool{}
 	for _, n := range Due(r) {
-		owed[n], owedKinds[n.Kind] = true, true
+		owed[n], copied[n.Kind] = true, copied[n.Kind] || !sent[n]
 	}
 	for _, k := range reminders {
-		owed[Notice{Kind: k}], owedKinds[k] = true, true
+		owed[Notice{Kind: k}], copied[k] = true, true
 	}
 	for n, done := range sent {
-		if done || owed[n] || (n.Audience == email.AudienceLead && owedKinds[n.Kind]) {
+		if done || owed[n] || (n.Audience == email.AudienceLead && copied[n.Kind]) {
 			continue
 		}
 		if err := s.Notifier.Store.Forget(ctx, r.ID, n); err != nil {

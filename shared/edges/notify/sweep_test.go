@@ -313,6 +313,45 @@ func TestSweepCopiesRemindersOfABouncingSpecialist(t *testing.T) {
 	}
 }
 
+// TestSweepForgetsOnlyWhatIsNoLongerOwed: of a referral's notices held after an unknown outcome,
+// the sweep ends the Due entries of those it no longer owes, and only those.
+func TestSweepForgetsOnlyWhatIsNoLongerOwed(t *testing.T) {
+	t.Parallel()
+	r := assigned(t, "R-GGGGGGGG", "2026-11-25", "2026-12-07") // the contact reminder is due on the 24th
+	s, store, mailer, _ := sweepFixture(t, r)
+	held := []struct {
+		notice Notice
+		owed   bool
+	}{
+		{Notice{Kind: email.Acknowledgement}, true}, // in Due(r) (sent in the fixture: held again here)
+		{Notice{Kind: email.ContactReminder}, true}, // due today
+		{Notice{email.ContactReminder, email.AudienceLead}, true},
+		{Notice{email.Assignment, email.AudienceLead}, false}, // its original was sent: no copy goes now
+		{Notice{email.Withdrawn, email.AudienceSpecialist}, false},
+		{Notice{Kind: email.ContactOverdue}, false}, // not overdue yet
+	}
+	var want []string
+	for _, h := range held {
+		store.records[memKey(r.ID, h.notice)] = "earlier-sender"
+		store.held = append(store.held, memKey(r.ID, h.notice))
+		if !h.owed {
+			want = append(want, memKey(r.ID, h.notice))
+		}
+	}
+	sum, err := s.Run(context.Background(), at(t, "2026-11-24T09:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	slices.Sort(store.forgotten)
+	if !slices.Equal(store.forgotten, want) {
+		t.Errorf("forgot %v, want %v", store.forgotten, want)
+	}
+	if len(mailer.sent) != 0 || sum.Held != 2 {
+		t.Errorf("sent %v, held %d; want nothing sent, the acknowledgement and the reminder held", mailer.kinds(), sum.Held)
+	}
+}
+
 // inWork is a referral in work whose first job started on 2026-03-03 (a Tuesday): its outcome
 // check is due on Tuesday 2026-06-23, 16 weeks on.
 func inWork(t *testing.T, id string, more ...referral.Event) referral.Referral {
