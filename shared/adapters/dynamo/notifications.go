@@ -12,9 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ipspc/referrals/shared/domain/notification"
 	"github.com/ipspc/referrals/shared/domain/referral"
-	"github.com/ipspc/referrals/shared/edges/notify"
-	"github.com/ipspc/referrals/shared/render/email"
 )
 
 // NotificationsAPI is the part of the DynamoDB client the notification store uses.
@@ -32,7 +31,7 @@ type Notifications struct {
 	table  string
 	// Lease is how long a claim blocks other senders: a claim older than this was abandoned. A
 	// sender that crashed mid-send, like one whose send timed out (Hold), left an email SES may
-	// still deliver, so the lease is at least notify.UnknownOutcomeHold (SPEC §7).
+	// still deliver, so the lease is at least notification.UnknownOutcomeHold (SPEC §7).
 	Lease time.Duration
 	// Retention is how long a notification record is kept (TTL): at least as long as a closed
 	// referral is kept, so a record never disappears before its referral.
@@ -41,11 +40,9 @@ type Notifications struct {
 	Consumed func(op string, cc ddb.ConsumedCapacity)
 }
 
-var _ notify.Store = (*Notifications)(nil)
-
 // NewNotifications returns the notification store on the referrals table.
 func NewNotifications(client NotificationsAPI, referralsTable string) *Notifications {
-	return &Notifications{client: client, table: referralsTable, Lease: notify.UnknownOutcomeHold + time.Minute, Retention: 800 * 24 * time.Hour}
+	return &Notifications{client: client, table: referralsTable, Lease: notification.UnknownOutcomeHold + time.Minute, Retention: 800 * 24 * time.Hour}
 }
 
 const (
@@ -69,7 +66,7 @@ type notificationItem struct {
 
 // noticeSK is the notice's sort key: NOTIFIED#<kind>, and #<audience> for a kind with more than
 // one recipient (the first release's records have no audience, and keep their keys).
-func noticeSK(n notify.Notice) string {
+func noticeSK(n notification.Notice) string {
 	if n.Audience == "" {
 		return notifiedPrefix + string(n.Kind)
 	}
@@ -77,7 +74,7 @@ func noticeSK(n notify.Notice) string {
 }
 
 // Load reads the referral and its notification records with one consistent Query on its partition.
-func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[notify.Notice]bool, error) {
+func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[notification.Notice]bool, error) {
 	key := expression.Key(attrPK).Equal(expression.Value(referralPK(referralID)))
 	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
 	if err != nil {
@@ -90,7 +87,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 	}
 	var r referral.Referral
 	found := false
-	sent := map[notify.Notice]bool{}
+	sent := map[notification.Notice]bool{}
 	for p := dynamodb.NewQueryPaginator(n.client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -113,7 +110,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 				if err := unmarshalMap(item, &it); err != nil {
 					return r, nil, fmt.Errorf("decode notification of %s: %w", referralID, err)
 				}
-				sent[notify.Notice{Kind: email.Kind(it.Kind), Audience: email.Audience(it.Audience)}] = it.Status == notificationSent
+				sent[notification.Notice{Kind: notification.Kind(it.Kind), Audience: notification.Audience(it.Audience)}] = it.Status == notificationSent
 			}
 		}
 	}
@@ -124,7 +121,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 }
 
 // Claim writes a "sending" record unless one is sent or held by a live claim.
-func (n *Notifications) Claim(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) (bool, error) {
+func (n *Notifications) Claim(ctx context.Context, referralID string, notice notification.Notice, claimant string, now time.Time) (bool, error) {
 	kind := notice.Kind
 	av, err := marshalMap(notificationItem{
 		PK: referralPK(referralID), SK: noticeSK(notice), Kind: string(kind), Audience: string(notice.Audience), Status: notificationSending,
@@ -155,17 +152,17 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 			case notificationSent:
 				return false, nil
 			case notificationUnknown:
-				return false, notify.ErrOutcomePending
+				return false, notification.ErrOutcomePending
 			}
 		}
-		return false, notify.ErrClaimHeld
+		return false, notification.ErrClaimHeld
 	default:
 		return false, fmt.Errorf("claim %s email for %s: %w", kind, referralID, err)
 	}
 }
 
 // Confirm marks the record sent and appends the audit event to the referral, in one transaction.
-func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notify.Notice, claimant, messageID string, event referral.Event) error {
+func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notification.Notice, claimant, messageID string, event referral.Event) error {
 	kind := notice.String()
 	mine := expression.Name("claimant").Equal(expression.Value(claimant))
 	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
@@ -196,7 +193,7 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, notice n
 
 // Hold marks this sender's claim "unknown" and restarts its lease from now: an email that SES
 // may still deliver is not claimed again for the lease.
-func (n *Notifications) Hold(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) error {
+func (n *Notifications) Hold(ctx context.Context, referralID string, notice notification.Notice, claimant string, now time.Time) error {
 	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
 	expr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
@@ -217,7 +214,7 @@ func (n *Notifications) Hold(ctx context.Context, referralID string, notice noti
 }
 
 // Release deletes this sender's claim so a retry can send.
-func (n *Notifications) Release(ctx context.Context, referralID string, notice notify.Notice, claimant string) error {
+func (n *Notifications) Release(ctx context.Context, referralID string, notice notification.Notice, claimant string) error {
 	kind := notice.String()
 	cond := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
