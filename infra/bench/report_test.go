@@ -156,23 +156,23 @@ func (r results) figures() []figure {
 		figure{Name: "Largest bootstrap, linux/arm64 as deployed (-s -w, lambda.norpc)",
 			Measured: fmt.Sprintf("%s %s (%s)", biggest, mb(sizes.Functions[biggest]), strings.Join(each, ", ")),
 			Target:   "every one ≤ 10 MB", Met: sizes.Functions[biggest] <= 10<<20,
-			Why: "The SDK clients reach the adapters as method-value bindings (dynamo.Bind, ses.Bind), so only the operations " +
-				"used are linked, and Secrets Manager is one signed call (secrets.Client), not the SDK client. What is left over " +
-				"10 MB is mostly html/template's reflection: text/template calls reflect's MethodByName, so the linker keeps every " +
-				"exported method of every type the binary converts to an interface, about 1.6 to 1.8 MB per function (the intake " +
-				"builds to 9.5 MB with that call patched out, measured in issue 14), plus the SES v2 client's schema tables in the notifier and " +
-				"reminders. What would close it: templates that do not reach MethodByName, or fewer interface-converted types in " +
-				"the SDK. The size guard (TestBootstrapSizeBudget, in make test) keeps each one within 10% of its committed budget, " +
-				"and TestSDKClientsBoundNotConverted fails if a client reaches an interface again."},
+			Why: "Three changes brought every function under 10 MB (docs/decisions.md): the SDK clients reach the adapters as " +
+				"method-value bindings (dynamo.Bind, ses.Bind), so only the operations used are linked; Secrets Manager is one " +
+				"signed call (secrets.Client), not the SDK client; and the pages and emails are written in plain Go, not " +
+				"html/template, whose reflect MethodByName call made the linker keep every exported method of every type " +
+				"converted to an interface (about 1.7 MB per function). The guards in make test: TestBootstrapSizeBudget (each " +
+				"within 10% of its committed budget), TestSDKClientsBoundNotConverted (a client reaching an interface again) and " +
+				"TestFunctionsDoNotLinkTemplates (a template package linked again)."},
 		figure{Name: "Bootstrap size IntakeFunction, linux/arm64 as deployed",
 			Measured: fmt.Sprintf("%s = %.1f× hello world (%s)", mb(sizes.IntakeArm64), float64(sizes.IntakeArm64)/float64(sizes.HelloArm64), mb(sizes.HelloArm64)),
 			Target:   "≤ 10 MB", Met: sizes.IntakeArm64 <= 10<<20,
 			Why: fmt.Sprintf("Over the hello world's %s: the DynamoDB client adds %s (a DynamoDB-only function with an aws.Config "+
 				"built from Lambda's environment, as every function now builds it with shared/adapters/awsenv, is %s; "+
-				"config.LoadDefaultConfig's credential chain would add %s more: %s); the intake's own code, html/template with the "+
-				"exported methods its reflection keeps (about 1.6 MB), and the form's embedded assets (%s) make the other %s. "+
-				"What would close it: serving the assets from S3 or CloudFront would save %s (%s left); the rest needs templates "+
-				"that do not reach reflect's MethodByName.",
+				"config.LoadDefaultConfig's credential chain would add %s more: %s); the intake's own code and the form's "+
+				"embedded assets (%s) make the other %s. Its pages are written in plain Go, not html/template, whose reflection "+
+				"(reflect's MethodByName) kept every exported method of every interface-converted type, about 1.9 MB "+
+				"(docs/decisions.md, \"Pages without html/template\"). Serving the assets from S3 or CloudFront would save %s "+
+				"more (%s left).",
 				mb(sizes.HelloArm64), mb(sdk), mb(sizes.StaticConfigArm64), mb(chain), mb(sizes.DefaultConfigArm64),
 				mb(sizes.Assets), mb(own), mb(sizes.Assets), mb(without))},
 		figure{Name: "Bootstrap size, host build the local stack runs (not stripped)",

@@ -159,13 +159,9 @@ func TestSDKClientsBoundNotConverted(t *testing.T) {
 // templateFree lists the functions that must link neither text/template nor html/template: the
 // templates' reflection (MethodByName) makes the linker keep every exported method of every type
 // converted to an interface, about 1.7 MB a function, and the template packages themselves
-// (docs/decisions.md, "Emails without templates"). Emails are plain Go (shared/render/email).
-var templateFree = []string{"bounce", "notifier", "reminders", "returns"}
-
-// templateFreeOncePagesArePlainGo lists the functions that serve pages (shared/render/web): they
-// link html/template until the pages are plain Go too (branch webgo), then move to templateFree.
-// Until then the test only reports them.
-var templateFreeOncePagesArePlainGo = []string{"intake", "actions"}
+// (docs/decisions.md, "Emails without templates", "Pages without html/template"). Emails are
+// plain Go (shared/render/email), and so are pages (shared/render/web). It is every function.
+var templateFree = []string{"actions", "bounce", "intake", "notifier", "reminders", "returns"}
 
 // TestFunctionsDoNotLinkTemplates keeps text/template and html/template out of the functions in
 // templateFree, listing each function's dependencies as make sam-build builds it.
@@ -199,13 +195,6 @@ func TestFunctionsDoNotLinkTemplates(t *testing.T) {
 		case len(deps) > 0:
 			t.Errorf("functions/%s links %s: render with plain Go (see shared/render/email); find the import with "+
 				"go list -deps -tags lambda.norpc ./functions/%s", name, strings.Join(deps, " and "), name)
-		}
-	}
-	for _, name := range templateFreeOncePagesArePlainGo {
-		if deps, ok := linked[name]; ok && len(deps) == 0 {
-			t.Logf("functions/%s links no template package now: move it to templateFree", name)
-		} else {
-			t.Logf("functions/%s still links %v (pages)", name, deps)
 		}
 	}
 }

@@ -199,7 +199,72 @@ type formView struct {
 // RenderForm writes the referral form. Values are kept and errors shown as NHS.UK error
 // messages, each linked from the error summary at the top of the page.
 func RenderForm(w io.Writer, p FormPage) error {
-	return render(w, formTemplate(), newFormView(p))
+	v := newFormView(p)
+	return writePage(w, "form.html", v.layout, v.write)
+}
+
+func (v formView) write(m *markup) {
+	m.errorSummary(v.Summary)
+	m.raw(`
+          <h1>Refer a patient for employment support</h1>
+          <p class="nhsuk-lede-text">Use this form to refer an adult with a physical or mental health condition who wants to find or keep paid work.</p>
+          <p>An Individual Placement and Support (IPS) employment specialist in the patient's area will contact them within a few working days and help them look for work.</p>
+          <p>Answer every question unless it says it is optional.</p>
+
+          <form method="post" action="/referrals" novalidate>
+            <input type="hidden" name="idempotencyToken" value="`)
+	m.text(v.Token)
+	m.raw(`">
+
+            <fieldset class="nhsuk-fieldset">
+              <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--m">
+                <h2 class="nhsuk-fieldset__heading">Patient details</h2>
+              </legend>
+`)
+	m.inputs(v.GivenName, v.FamilyName, v.DateOfBirth, v.NHSNumber, v.Postcode)
+	m.raw(`            </fieldset>
+
+            <fieldset class="nhsuk-fieldset" aria-describedby="patient-contact-hint">
+              <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--m">
+                <h2 class="nhsuk-fieldset__heading">Patient contact details</h2>
+              </legend>
+              <div class="nhsuk-hint" id="patient-contact-hint">`)
+	m.wrap("", v.ContactHint, "</div>\n")
+	m.inputs(v.Phone, v.Email)
+	m.raw("            </fieldset>\n")
+	m.choices(v.PreferredContact)
+	m.raw(`
+
+            <fieldset class="nhsuk-fieldset">
+              <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--m">
+                <h2 class="nhsuk-fieldset__heading">Your details</h2>
+              </legend>
+`)
+	m.inputs(v.ReferrerName, v.PracticeCode, v.ReferrerEmail, v.ReferrerPhone)
+	m.raw("            </fieldset>\n")
+	for _, g := range []choiceGroup{v.EmploymentStatus, v.HealthConditions, v.Consent} {
+		m.choices(g)
+		m.raw("\n")
+	}
+	m.characterCount(v.Notes)
+	m.raw(`
+
+            <div class="nhsuk-u-visually-hidden" aria-hidden="true">
+              <label for="website">Leave this blank</label>
+              <input id="website" name="website" type="text" value="" tabindex="-1" autocomplete="off">
+            </div>
+
+            <button class="nhsuk-button" data-module="nhsuk-button" data-prevent-double-click="true" type="submit">Send referral</button>
+          </form>
+`)
+}
+
+// inputs writes text inputs, each followed by a new line.
+func (m *markup) inputs(ts ...textInput) {
+	for _, t := range ts {
+		m.input(t)
+		m.raw("\n")
+	}
 }
 
 func newFormView(p FormPage) formView {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"io"
 	"net/url"
 	"regexp"
@@ -34,11 +33,6 @@ func LinkURL(id, token string) string {
 	return ReferralPath(id) + "?" + url.Values{LinkTokenField: {token}}.Encode()
 }
 
-var (
-	referralTemplate = lazyPage("referral.html")
-	actionTemplate   = lazyPage("action-recorded.html")
-)
-
 // ReferralPage is the specialist's page of one referral: every detail of the patient and the
 // referrer, the deadlines, the history in plain words, and the forms for what can be recorded next.
 type ReferralPage struct {
@@ -59,7 +53,7 @@ type ReferralPage struct {
 type summaryRow struct {
 	Key   string
 	Value string
-	Href  template.URL
+	Href  safeURL
 	Lines []string
 	List  []string
 }
@@ -101,7 +95,131 @@ type referralView struct {
 
 // RenderReferral writes the specialist's page of a referral.
 func RenderReferral(w io.Writer, p ReferralPage) error {
-	return render(w, referralTemplate(), newReferralView(p))
+	v := newReferralView(p)
+	return writePage(w, "referral.html", v.layout, v.write)
+}
+
+func (v referralView) write(m *markup) {
+	m.errorSummary(v.Summary)
+	m.raw(`
+          <h1 class="nhsuk-heading-l">
+            <span class="nhsuk-caption-l">Employment support referral</span>
+            Referral `)
+	m.wrap("", v.Reference, "\n          </h1>\n          <p><strong class=\"nhsuk-tag nhsuk-tag--")
+	m.wrap("", v.StatusColour, `">`)
+	m.wrap("", v.StatusLabel, "</strong></p>")
+	m.when(v.ReReferral, `
+          <div class="nhsuk-card nhsuk-card--warning">
+            <div class="nhsuk-card__content">
+              <h2 class="nhsuk-card__heading"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Referred again</span></h2>
+              <p>This patient already had an open referral with you when this one arrived. It was not counted again in your caseload.</p>
+            </div>
+          </div>`)
+	if v.Closed != "" {
+		m.raw(`
+          <div class="nhsuk-inset-text">
+            <span class="nhsuk-u-visually-hidden">Information: </span>
+            <p>`)
+		m.wrap("", v.Closed, "</p>\n          </div>")
+	} else {
+		m.with("\n          <p class=\"nhsuk-lede-text\">", v.NextStep, "</p>")
+	}
+	for _, s := range []struct {
+		heading string
+		rows    []summaryRow
+	}{{"Deadlines", v.Deadlines}, {"Patient", v.Patient}, {"Referral", v.About}, {"Referrer", v.Referrer}} {
+		m.raw("\n\n          <h2>", s.heading, "</h2>\n")
+		m.summaryRows(s.rows)
+	}
+	if v.HasAnyAction {
+		m.raw(`
+          <h2>Record progress</h2>
+          <p>Record each step when it has happened. The deadline reminders stop once it is recorded.</p>`)
+		if v.CanAttempt {
+			m.tokenForm("post", v.AttemptAction, v.Token)
+			m.raw(`
+            <h3>Contact attempt</h3>
+            <p>You tried to reach the patient but have not yet spoken to them.</p>
+`)
+			m.choices(v.Method)
+			m.button(buttonSecondary, "Record contact attempt")
+		}
+		if v.CanContact {
+			m.tokenForm("post", v.ContactAction, v.Token)
+			m.raw(`
+            <h3>Contact</h3>
+            <p>You have spoken to the patient, or reached them using the contact method they prefer.</p>`)
+			m.button(buttonPrimary, "Record contact")
+		}
+		if v.CanMeet {
+			m.tokenForm("post", v.MeetingAction, v.Token)
+			m.raw(`
+            <h3>First meeting</h3>
+            <p>You have met the patient for the first time, in person or by video.</p>`)
+			m.button(buttonPrimary, "Record first meeting")
+		}
+		if v.CanEmployerContact {
+			m.tokenForm("post", v.EmployerContactAction, v.Token)
+			m.raw(`
+            <h3>Employer contact</h3>
+            <p>You contacted an employer about work for the patient. Record each employer contact.</p>
+`)
+			m.dateInput(v.EmployerDate)
+			m.button(buttonSecondary, "Record employer contact")
+		}
+		if v.CanJobStart {
+			m.tokenForm("post", v.JobStartAction, v.Token)
+			m.raw(`
+            <h3>Job start</h3>
+            <p>The patient started a paid job. Record each job, including a second job: in-work support carries on.</p>
+`)
+			m.dateInput(v.StartDate)
+			m.raw("\n")
+			m.input(v.Hours)
+			m.raw("\n")
+			m.choices(v.SelfEmployed)
+			m.button(buttonPrimary, "Record job start")
+		}
+		if v.CanOutcome {
+			m.tokenForm("post", v.OutcomeAction, v.Token)
+			m.raw("\n            <h3>Job outcome</h3>\n")
+			m.choices(v.Sustained)
+			m.button(buttonPrimary, "Record job outcome")
+		}
+		if v.CanClose {
+			m.tokenForm("post", v.CloseAction, v.Token)
+			m.raw(`
+            <h3>Close the referral</h3>
+            <p>Close the referral when your support ends. It then no longer counts towards your caseload.</p>
+`)
+			m.choices(v.Reason)
+			m.button(buttonWarning, "Close referral")
+		}
+	}
+	if len(v.Jobs) > 0 || len(v.EmployerContacts) > 0 {
+		m.raw("\n          <h2>Work</h2>")
+		if len(v.Jobs) > 0 {
+			m.tableStart("nhsuk-table__caption--m", "Jobs, oldest first", false, "Start date", "Hours a week", "Self-employed", "Outcome")
+			for _, j := range v.Jobs {
+				m.rowStart()
+				for _, c := range []string{j.Start, j.Hours, j.SelfEmployed, j.Outcome} {
+					m.cell(c)
+				}
+				m.rowEnd()
+			}
+			m.tableEnd()
+		}
+		if len(v.EmployerContacts) > 0 {
+			m.raw("\n          <h3>Employer contacts</h3>\n          <ul class=\"nhsuk-list nhsuk-list--bullet\">")
+			for _, c := range v.EmployerContacts {
+				m.wrap("\n            <li>", c, "</li>")
+			}
+			m.raw("\n          </ul>")
+		}
+	}
+	m.raw("\n\n          <h2>History</h2>\n")
+	m.historyTable(v.History)
+	m.raw("\n")
 }
 
 func newReferralView(p ReferralPage) referralView {
@@ -330,7 +448,15 @@ func RenderActionRecorded(w io.Writer, p ActionPage) error {
 		v.Heading = "Recorded"
 	}
 	v.Title = v.Heading
-	return render(w, actionTemplate(), v)
+	return writePage(w, "action-recorded.html", v.layout, v.write)
+}
+
+func (v actionView) write(m *markup) {
+	m.referencePanel(v.Heading, v.Reference)
+	m.paragraphs(v.Lines)
+	m.raw("\n          <p><a href=\"")
+	m.url(v.BackURL)
+	m.wrap(`">Go back to referral `, v.Reference, "</a></p>\n")
 }
 
 // closeReasonLabel says a close reason (referral.CloseReasons) in words.
@@ -530,8 +656,8 @@ func phoneRow(key, phone string) summaryRow {
 	}
 	row := summaryRow{Key: key, Value: formatUKPhone(phone)}
 	if e164UK.MatchString(phone) {
-		// html/template does not trust tel: URLs; this one is "+44" and digits only.
-		row.Href = template.URL("tel:" + phone)
+		// The URL filter lets no tel: URL through; this one is "+44" and digits only.
+		row.Href = safeURL("tel:" + phone)
 	}
 	return row
 }
@@ -541,7 +667,7 @@ func emailRow(key, email string) summaryRow {
 		return summaryRow{Key: key, Value: "Not given"}
 	}
 	// Escaped so that nothing in the address ('?' above all) can add a header to the message.
-	return summaryRow{Key: key, Value: email, Href: template.URL("mailto:" + url.PathEscape(email))}
+	return summaryRow{Key: key, Value: email, Href: safeURL("mailto:" + url.PathEscape(email))}
 }
 
 func orNotGiven(s string) string {

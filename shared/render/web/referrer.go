@@ -11,8 +11,6 @@ import (
 // acknowledgement, with the withdraw form while a withdraw is allowed; and the page that confirms
 // the withdraw. They show the least of the patient: the given name and the family name's initial.
 
-var referrerTemplate = lazyPage("referrer-status.html")
-
 // StatusPath is the referrer's page of a referral; WithdrawPath is where its withdraw is posted.
 func StatusPath(id string) string   { return ReferralPath(id) + "/status" }
 func WithdrawPath(id string) string { return ReferralPath(id) + "/withdraw" }
@@ -73,7 +71,28 @@ func RenderReferrerStatus(w io.Writer, p StatusPage) error {
 	for i := range v.Reason.Items {
 		v.Reason.Items[i].Hint = withdrawReasonHint(v.Reason.Items[i].Value)
 	}
-	return render(w, referrerTemplate(), v)
+	return writePage(w, "referrer-status.html", v.layout, v.write)
+}
+
+func (v referrerView) write(m *markup) {
+	m.errorSummary(v.Summary)
+	m.wrap("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Employment support referral ", v.Reference, "</span>\n            ")
+	m.wrap("", v.Heading, "\n          </h1>\n")
+	m.summaryRows(v.Details)
+	m.raw("\n\n          <h2>What has happened</h2>\n")
+	m.historyTable(v.History)
+	if v.CanWithdraw {
+		m.raw(`
+          <h2>Withdraw this referral</h2>
+          <p>If you did not make this referral, or it should not go ahead, you can withdraw it until the patient's first meeting. The employment specialist will be told not to contact the patient.</p>`)
+		m.tokenForm("post", v.Action, v.Token)
+		m.raw("\n")
+		m.choices(v.Reason)
+		m.button(buttonWarning, "Withdraw referral")
+	} else {
+		m.raw("\n          <p>To change anything about this referral now, contact the employment specialist.</p>")
+	}
+	m.raw("\n")
 }
 
 // withdrawable mirrors SPEC §9: a referrer can withdraw until the first meeting.
@@ -104,7 +123,7 @@ func RenderWithdrawn(w io.Writer, p WithdrawnPage) error {
 	}
 	v.Lines = append(v.Lines, "The employment specialist has been told not to contact the patient. We have emailed you to confirm.")
 	v.Title = v.Heading
-	return render(w, actionTemplate(), v)
+	return writePage(w, "action-recorded.html", v.layout, v.write)
 }
 
 // PatientShortName is the given name and the family name's initial: "Sam T.", or "S." once

@@ -45,7 +45,7 @@ type figureRow struct {
 	Values []string
 }
 
-// Chart geometry is worked out here so the template only places shapes.
+// Chart geometry is worked out here so chart.write only places shapes.
 type bar struct {
 	X, Y, W, H int
 	Fill       string
@@ -134,7 +134,136 @@ func RenderReport(w io.Writer, p ReportPage) error {
 			"Bar chart: for each month, the highest caseload of any specialist at month end, with a line at 20, the most a specialist should hold under IPS fidelity. The figures are also in the table.",
 			p.Rows, []series{{"Highest caseload", colourBlue, func(r returns.Row) int { return r.CaseloadMax }}}, 20),
 	}
-	return render(w, reportTemplate(), v)
+	return writePage(w, "report.html", v.layout, v.write)
+}
+
+func (v reportView) write(m *markup) {
+	m.wrap("\n          <span class=\"nhsuk-caption-l\">", v.Period, "</span>\n          <h1>Programme return for ")
+	m.wrap("", v.AreaName, "</h1>\n          <p>Counts of referrals and what happened to them, by calendar month. A month's figures count what happened in that month.</p>")
+	if v.CSVLink != "" {
+		m.raw("\n          <p><a href=\"")
+		m.url(v.CSVLink)
+		m.raw("\">Download these figures as a CSV file</a></p>")
+	}
+	m.raw("\n\n          <h2>Employment rate</h2>")
+	if v.RateKnown {
+		m.wrap("\n          <p>", v.RatePercent, ": ")
+		m.num(v.RateNum)
+		m.raw(" of ")
+		m.num(v.RateDen)
+		m.raw(" people who were out of work when referred and had a first meeting in this period started a first job in it.</p>")
+	} else {
+		m.raw("\n          <p>Nobody who was out of work when referred had a first meeting in this period.</p>")
+	}
+	m.raw("\n        ")
+	for _, c := range v.Charts {
+		c.write(m)
+	}
+	// A year of months is wider than a phone: the table scrolls, so its container takes focus
+	// (arrow keys scroll it) and is named by the caption.
+	m.raw(`
+
+          <h2>Figures by month</h2>
+          
+          <div class="nhsuk-table-container" tabindex="0" role="region" aria-labelledby="figures-caption">
+            <table class="nhsuk-table">
+              <caption class="nhsuk-table__caption" id="figures-caption">`)
+	m.wrap("", v.AreaName, ", ")
+	m.text(v.Period)
+	m.raw(`</caption>
+              <thead class="nhsuk-table__head">
+                <tr class="nhsuk-table__row">
+                  <th class="nhsuk-table__header" scope="col">Figure</th>`)
+	for _, month := range v.Months {
+		m.wrap("\n                  <th class=\"nhsuk-table__header nhsuk-table__header--numeric\" scope=\"col\">", month, "</th>")
+	}
+	m.raw("\n                </tr>\n              </thead>\n              <tbody class=\"nhsuk-table__body\">")
+	for _, f := range v.Figures {
+		m.wrap("\n                <tr class=\"nhsuk-table__row\">\n                  <th class=\"nhsuk-table__header\" scope=\"row\">", f.Name, "</th>")
+		for _, value := range f.Values {
+			m.wrap("\n                  <td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">", value, "</td>")
+		}
+		m.raw("\n                </tr>")
+	}
+	m.raw("\n              </tbody>\n            </table>\n          </div>")
+	if v.Action != "" {
+		m.raw("\n\n          <h2 id=\"period\">Another period</h2>")
+		m.tokenForm("get", v.Action, v.Token)
+		m.raw(`
+            <div class="nhsuk-form-group">
+              <label class="nhsuk-label" for="from">First month</label>
+              <div class="nhsuk-hint" id="from-hint">As year and month, for example 2026-04</div>
+              <input class="nhsuk-input nhsuk-input--width-10" id="from" name="from" type="text" value="`)
+		m.text(v.From)
+		m.raw(`" aria-describedby="from-hint" inputmode="numeric">
+            </div>
+            <div class="nhsuk-form-group">
+              <label class="nhsuk-label" for="to">Last month</label>
+              <div class="nhsuk-hint" id="to-hint">At most 24 months after the first, for example 2027-03</div>
+              <input class="nhsuk-input nhsuk-input--width-10" id="to" name="to" type="text" value="`)
+		m.text(v.To)
+		m.raw(`" aria-describedby="to-hint" inputmode="numeric">
+            </div>
+            <button class="nhsuk-button nhsuk-button--secondary" data-module="nhsuk-button" type="submit">Show these months</button>
+          </form>`)
+	}
+	m.raw("\n")
+}
+
+// write draws the chart as SVG. Its numbers come from barChart; its words are escaped.
+func (c chart) write(m *markup) {
+	// attrs writes name="value" pairs of numbers, each preceded by a space.
+	attrs := func(kv ...any) {
+		for i := 0; i < len(kv); i += 2 {
+			m.raw(" ", kv[i].(string), `="`)
+			m.num(kv[i+1].(int))
+			m.raw(`"`)
+		}
+	}
+	m.wrap("\n          <h2 id=\"", c.ID, `-heading">`)
+	m.wrap("", c.Title, "</h2>\n          <svg class=\"nhsuk-u-margin-bottom-5\" viewBox=\"0 0 ")
+	m.num(c.Width)
+	m.raw(" ")
+	m.num(c.Height)
+	m.wrap(`" width="100%" role="img" aria-labelledby="`, c.ID, "-title ")
+	m.wrap("", c.ID, "-desc\" xmlns=\"http://www.w3.org/2000/svg\">\n            <title id=\"")
+	m.wrap("", c.ID, `-title">`)
+	m.wrap("", c.Title, "</title>\n            <desc id=\"")
+	m.wrap("", c.ID, `-desc">`)
+	m.wrap("", c.Desc, "</desc>")
+	for _, t := range c.Ticks {
+		m.raw("\n            <line")
+		attrs("x1", c.PlotLeft, "x2", c.PlotRight, "y1", t.Y, "y2", t.Y)
+		m.raw(" stroke=\"#d8dde0\" stroke-width=\"1\"/>\n            <text")
+		attrs("x", c.PlotLeft-6, "y", t.Y+4)
+		m.wrap(` text-anchor="end" font-size="12" fill="#212b32">`, t.Label, "</text>")
+	}
+	for _, b := range c.Bars {
+		m.raw("\n            <rect")
+		attrs("x", b.X, "y", b.Y, "width", b.W, "height", b.H)
+		m.wrap(` fill="`, b.Fill, `"><title>`)
+		m.wrap("", b.Label, "</title></rect>")
+	}
+	if c.LineY != 0 {
+		m.raw("\n            <line")
+		attrs("x1", c.PlotLeft, "x2", c.PlotRight, "y1", c.LineY, "y2", c.LineY)
+		m.raw(" stroke=\"#d5281b\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n            <text")
+		attrs("x", c.PlotRight, "y", c.LineY-6)
+		m.wrap(` text-anchor="end" font-size="12" fill="#d5281b">`, c.LineLabel, "</text>")
+	}
+	for _, t := range c.Months {
+		m.raw("\n            <text")
+		attrs("x", t.Y, "y", c.PlotBottom+16)
+		m.wrap(` text-anchor="middle" font-size="12" fill="#212b32">`, t.Label, "</text>")
+	}
+	for _, l := range c.Legend {
+		m.raw("\n            <rect")
+		attrs("x", l.X, "y", c.PlotBottom+30)
+		m.wrap(` width="12" height="12" fill="`, l.Fill, "\"/>\n            <text")
+		attrs("x", l.X+16, "y", c.PlotBottom+40)
+		m.wrap(` font-size="12" fill="#212b32">`, l.Name, "</text>")
+	}
+	m.raw("\n          </svg>")
 }
 
 type series struct {

@@ -1,7 +1,8 @@
 // Package web holds the HTML pages of the referral service: the referral form, the confirmation
-// page and the error pages. They are rendered on the server with html/template (so everything a
-// user typed is escaped), use the NHS.UK design system (nhsuk-frontend 10.6.1, vendored under
-// assets/), and work fully without JavaScript.
+// page, the specialist's, referrer's and area lead's pages, and the error pages. They are written
+// on the server by plain Go (markup.go), which escapes everything a user typed as html/template
+// would; they use the NHS.UK design system (nhsuk-frontend 10.6.1, vendored under assets/) and
+// work fully without JavaScript.
 //
 // The pages carry no inline script or style, so they work under the service's strict
 // Content-Security-Policy:
@@ -13,16 +14,13 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
-	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -34,9 +32,6 @@ const AssetPrefix = "/assets/"
 
 //go:embed assets/*.css assets/*.js assets/manifest.json assets/images
 var assetFiles embed.FS
-
-//go:embed templates/*.html
-var templateFiles embed.FS
 
 // Assets returns the static files the pages link to: the vendored nhsuk-frontend CSS, JavaScript,
 // icons and web manifest, and init.js. A file named "images/favicon.svg" here is served at
@@ -78,41 +73,6 @@ func AssetContentType(name string) string {
 	default:
 		return "application/octet-stream"
 	}
-}
-
-// Each page is the layout plus its own template, parsed once, on first use: a function renders only
-// some of the pages, and parsing at start-up would lengthen every cold start. A broken template
-// fails every test in this package, so these Musts can only trip in development.
-var (
-	formTemplate         = lazyPage("form.html")
-	confirmationTemplate = lazyPage("confirmation.html")
-	errorTemplate        = lazyPage("error.html")
-	reportTemplate       = lazyPage("report.html")
-)
-
-func lazyPage(name string) func() *template.Template {
-	return sync.OnceValue(func() *template.Template {
-		return template.Must(template.New(name).Funcs(template.FuncMap{"longDate": LongDate, "add": func(a, b int) int { return a + b }, "sub": func(a, b int) int { return a - b }}).ParseFS(templateFiles,
-			"templates/layout.html", "templates/components.html", "templates/"+name))
-	})
-}
-
-// layout is what every page gives the layout template.
-type layout struct {
-	Title     string // the <title>, without the service name
-	HasErrors bool   // prefixes the title with "Error: "
-}
-
-// render executes the page into a buffer first, so a failure never leaves half a page on w.
-func render(w io.Writer, t *template.Template, data any) error {
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", t.Name(), err)
-	}
-	if _, err := buf.WriteTo(w); err != nil {
-		return fmt.Errorf("write %s: %w", t.Name(), err)
-	}
-	return nil
 }
 
 // LongDate writes a YYYY-MM-DD date out for people, as the NHS style guide asks:
@@ -201,5 +161,8 @@ func RenderError(w io.Writer, p ErrorPage) error {
 		v.Message = message
 	}
 	v.Title = v.Heading
-	return render(w, errorTemplate(), v)
+	return writePage(w, "error.html", v.layout, func(m *markup) {
+		m.wrap("\n          <h1>", v.Heading, "</h1>\n          <p>")
+		m.wrap("", v.Message, "</p>\n          <p><a href=\"/\">Go to the referral form</a></p>\n")
+	})
 }

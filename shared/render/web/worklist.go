@@ -45,11 +45,6 @@ func LeadActionPath(areaID, referralID, action string) string {
 	return "/areas/" + areaID + "/referrals/" + referralID + "/" + action
 }
 
-var (
-	worklistTemplate   = lazyPage("worklist.html")
-	leadResultTemplate = lazyPage("lead-result.html")
-)
-
 // WorklistPage is the lead's worklist of one area.
 type WorklistPage struct {
 	Worklist worklist.Worklist
@@ -125,7 +120,108 @@ func RenderWorklist(w io.Writer, p WorklistPage) error {
 		}
 		v.Open = append(v.Open, row)
 	}
-	return render(w, worklistTemplate(), v)
+	return writePage(w, "worklist.html", v.layout, v.write)
+}
+
+func (v worklistView) write(m *markup) {
+	m.wrap("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Area lead</span>\n            Worklist for ", v.AreaName, "\n          </h1>\n\n          <h2 id=\"waitlist\">Waiting list</h2>")
+	if len(v.Waitlist) > 0 {
+		m.tableStart("nhsuk-u-visually-hidden", "Referrals waiting for a specialist, oldest first", true, "Referral", "Patient", "Days waiting")
+		for _, r := range v.Waitlist {
+			m.rowStart()
+			m.cell(r.Reference)
+			m.cell(r.Person)
+			m.numCell(r.Days)
+			m.rowEnd()
+		}
+		m.tableEnd()
+	} else {
+		m.raw("\n          <p>Nobody is waiting.</p>")
+	}
+	m.raw("\n\n          <h2 id=\"overdue\">Overdue</h2>")
+	if len(v.Overdue) > 0 {
+		m.tableStart("nhsuk-u-visually-hidden", "Referrals with a deadline passed", true, "Referral", "Specialist", "Overdue", "Contact attempts")
+		for _, r := range v.Overdue {
+			m.rowStart()
+			m.wrap(cellIndent+`<td class="nhsuk-table__cell">`, r.Reference, "<br>")
+			m.wrap("", r.Person, "</td>")
+			m.cell(r.Specialist)
+			m.cell(r.What)
+			m.numCell(r.Attempts)
+			m.rowEnd()
+		}
+		m.tableEnd()
+	} else {
+		m.raw("\n          <p>Nothing is overdue.</p>")
+	}
+	m.raw("\n\n          <h2 id=\"specialists\">Specialists</h2>")
+	m.tableStart("nhsuk-u-visually-hidden", "Specialists in the area", false, "Specialist", "Caseload", "Status")
+	for _, s := range v.Specialists {
+		m.rowStart()
+		m.cell(s.Name)
+		m.raw(cellIndent, `<td class="nhsuk-table__cell">`)
+		m.num(s.Caseload)
+		m.raw(" of ")
+		m.num(s.Capacity)
+		m.raw("</td>\n                <td class=\"nhsuk-table__cell\">")
+		if s.Active {
+			m.raw(`<strong class="nhsuk-tag nhsuk-tag--green">Taking referrals</strong>`)
+		} else {
+			m.raw(`<strong class="nhsuk-tag nhsuk-tag--grey">Not taking referrals</strong>`)
+		}
+		m.when(s.Bouncing, ` <strong class="nhsuk-tag nhsuk-tag--red">Emails bouncing</strong>`)
+		m.raw("</td>")
+		m.rowEnd()
+	}
+	m.raw("\n            </tbody>\n          </table>\n\n          <h2 id=\"open\">Open referrals</h2>")
+	m.when(len(v.Open) == 0, "\n          <p>There are no open referrals.</p>")
+	for _, o := range v.Open {
+		m.wrap("\n          <div class=\"nhsuk-card\">\n            <div class=\"nhsuk-card__content\">\n              <h3 class=\"nhsuk-card__heading\">", o.Reference, ": ")
+		m.wrap("", o.Person, "</h3>\n              <p><strong class=\"nhsuk-tag nhsuk-tag--")
+		m.wrap("", o.StatusColour, `">`)
+		m.wrap("", o.StatusLabel, "</strong> Specialist: ")
+		m.wrap("", o.Specialist, "</p>")
+		leadForm := func(action string) {
+			m.raw("\n              <form method=\"post\" action=\"")
+			m.url(action)
+			m.wrap("\" novalidate>\n                <input type=\"hidden\" name=\"token\" value=\"", v.Token, "\">\n                <div class=\"nhsuk-form-group\">\n                  <label class=\"nhsuk-label\" for=\"")
+		}
+		leadButton := func(label string) {
+			m.raw("\n                </div>\n                <button class=\"nhsuk-button nhsuk-button--secondary\" data-module=\"nhsuk-button\" type=\"submit\">", label, " ")
+			m.wrap("", o.Reference, "</button>\n              </form>")
+		}
+		switch {
+		case o.CanReassign && len(o.Choices) > 0:
+			leadForm(o.ReassignAction)
+			m.wrap("reassign-", o.Reference, `">Reassign `)
+			m.wrap("", o.Reference, " to</label>\n                  <select class=\"nhsuk-select\" id=\"reassign-")
+			m.wrap("", o.Reference, `" name="specialist">`)
+			for _, c := range o.Choices {
+				m.wrap("\n                    <option value=\"", c.Value, `">`)
+				m.wrap("", c.Label, "</option>")
+			}
+			m.raw("\n                  </select>")
+			leadButton("Reassign")
+		case o.CanReassign:
+			m.raw("\n              <p>No other specialist in the area has space to take it.</p>")
+		}
+		if o.CanTransfer {
+			leadForm(o.TransferAction)
+			m.wrap("transfer-", o.Reference, `">Patient's new postcode for `)
+			m.wrap("", o.Reference, "</label>\n                  <div class=\"nhsuk-hint\" id=\"transfer-")
+			m.wrap("", o.Reference, "-hint\">To move the referral to the area of the patient's new address</div>\n                  <input class=\"nhsuk-input nhsuk-input--width-10\" id=\"transfer-")
+			m.wrap("", o.Reference, `" name="postcode" type="text" autocomplete="postal-code" aria-describedby="transfer-`)
+			m.wrap("", o.Reference, `-hint">`)
+			leadButton("Transfer")
+		}
+		m.raw("\n            </div>\n          </div>")
+	}
+	if v.ReportLink != "" {
+		m.raw("\n\n          <h2 id=\"report\">Programme return</h2>\n          <p><a href=\"")
+		m.url(v.ReportLink)
+		m.raw("\">Programme return for the last 12 months</a>: counts by month, with a CSV download.</p>")
+	}
+	m.raw("\n")
 }
 
 func overdueText(what []string) string {
@@ -239,5 +335,16 @@ func RenderLeadResult(w io.Writer, p LeadResultPage) error {
 	}
 	v.Title = v.Heading
 	v.HasErrors = false
-	return render(w, leadResultTemplate(), v)
+	return writePage(w, "lead-result.html", v.layout, func(m *markup) {
+		if v.Success {
+			m.referencePanel(v.Heading, v.Reference)
+		} else {
+			m.wrap("\n          <h1 class=\"nhsuk-heading-l\">\n            <span class=\"nhsuk-caption-l\">Referral ", v.Reference, "</span>\n            ")
+			m.wrap("", v.Heading, "\n          </h1>")
+		}
+		m.paragraphs(v.Lines)
+		m.raw("\n          <p><a href=\"")
+		m.url(v.BackURL)
+		m.raw("\">Go back to the worklist</a></p>\n")
+	})
 }
