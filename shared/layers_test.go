@@ -18,7 +18,7 @@ const module = "github.com/ipspc/referrals/"
 // Edges translate between the outside and everything else, so they may use every layer.
 var allowed = map[string][]string{
 	"domain":   {"domain", "lib"},
-	"adapters": {"adapters", "domain", "lib"},
+	"adapters": {"domain", "lib"},
 	"render":   {"render", "domain", "lib"},
 	"edges":    {"edges", "adapters", "render", "domain", "lib"},
 	"lib":      {"lib"},
@@ -103,6 +103,7 @@ func TestViolations(t *testing.T) {
 		{"adapter uses the domain", s("adapters/dynamo"), []string{s("domain/referral"), s("lib/calendar")}, 0},
 		{"adapter imports an edge", s("adapters/dynamo"), []string{s("edges/notify")}, 1},
 		{"adapter imports a renderer", s("adapters/ses"), []string{s("render/email")}, 1},
+		{"adapter imports another technology's adapter", s("adapters/ses"), []string{s("adapters/dynamo")}, 1},
 		{"renderer imports an edge", s("render/email"), []string{s("edges/notify")}, 1},
 		{"renderer imports an adapter", s("render/web"), []string{s("adapters/dynamo")}, 1},
 		{"lib imports the domain", s("lib/signedlink"), []string{s("domain/referral")}, 1},
