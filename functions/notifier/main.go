@@ -19,6 +19,7 @@ import (
 	"github.com/ipspc/referrals/shared/adapters/secrets"
 	"github.com/ipspc/referrals/shared/adapters/ses"
 	"github.com/ipspc/referrals/shared/edges/notify"
+	"github.com/ipspc/referrals/shared/render/email"
 )
 
 func main() {
@@ -50,7 +51,7 @@ func run() error {
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
 		People:   dynamo.NewDirectory(db, cfg.DirectoryTable),
-		Mailer:   ses.NewSender(ses.Bind(sesv2.NewFromConfig(awsCfg, ses.NoResend)), cfg.Sender, cfg.ConfigurationSet),
+		Mailer:   email.Outbox{Transport: ses.NewSender(ses.Bind(sesv2.NewFromConfig(awsCfg, ses.NoResend)), cfg.Sender, cfg.ConfigurationSet)},
 		Links:    signer,
 		BaseURL:  cfg.BaseURL,
 		LinkTTL:  cfg.LinkTTL,

@@ -21,6 +21,7 @@ import (
 	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/metrics"
+	"github.com/ipspc/referrals/shared/render/email"
 )
 
 func main() {
@@ -51,7 +52,7 @@ func run() error {
 	db := dynamo.Bind(dynamodb.NewFromConfig(awsCfg))
 	log := lambdacontext.NewLogger()
 	people := dynamo.NewDirectory(db, cfg.DirectoryTable)
-	sender := ses.NewSender(ses.Bind(sesv2.NewFromConfig(awsCfg, ses.NoResend)), cfg.Sender, cfg.ConfigurationSet)
+	sender := email.Outbox{Transport: ses.NewSender(ses.Bind(sesv2.NewFromConfig(awsCfg, ses.NoResend)), cfg.Sender, cfg.ConfigurationSet)}
 	n := &notify.Notifier{
 		Store:    dynamo.NewNotifications(db, cfg.ReferralsTable),
 		People:   people,

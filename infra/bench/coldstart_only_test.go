@@ -24,5 +24,6 @@ func TestColdStart(t *testing.T) {
 	cold, _ := measureColdStarts(t, root)
 	hello, intake := median(cold.Hello), median(cold.Intake)
 	t.Logf("median init: hello %v, intake %v = %.2f× (target ≤ 1.5×)", hello, intake, float64(intake)/float64(hello))
+	t.Logf("first response: hello %v, intake %v", median(cold.HelloFirst), median(cold.IntakeFirst))
 	t.Logf("package init: hello %v, intake %v; costliest: %v", cold.HelloInit, cold.IntakeInit, cold.IntakeTopInits)
 }

@@ -12,10 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ipspc/referrals/shared/edges/bounce"
+	"github.com/ipspc/referrals/shared/domain/directory"
 )
-
-var _ bounce.Directory = (*Directory)(nil)
 
 // Failing-address attributes, set by the bounce handler on the item that holds the address:
 //
@@ -57,7 +55,7 @@ type emailHolderItem struct {
 // already failing keeps its since. It reads the directory with one Scan (the table is small, and
 // a filter on the address could not ignore case) and updates each matching item on condition
 // that its address is still the one that failed; an address changed in between is left alone.
-func (d *Directory) MarkEmailFailing(ctx context.Context, addresses []string, reason bounce.Reason, at time.Time) ([]bounce.Holder, error) {
+func (d *Directory) MarkEmailFailing(ctx context.Context, addresses []string, reason directory.FailingReason, at time.Time) ([]directory.Holder, error) {
 	if len(addresses) == 0 {
 		return nil, nil
 	}
@@ -72,7 +70,7 @@ func (d *Directory) MarkEmailFailing(ctx context.Context, addresses []string, re
 		})
 	}
 	since := at.UTC().Format(time.RFC3339)
-	var marked []bounce.Holder
+	var marked []directory.Holder
 	for _, it := range items {
 		switch {
 		case it.SK == areaSK && matches(it.LeadEmail):
@@ -81,7 +79,7 @@ func (d *Directory) MarkEmailFailing(ctx context.Context, addresses []string, re
 				return marked, fmt.Errorf("mark email failing: lead of %s: %w", it.AreaID, err)
 			}
 			if ok {
-				marked = append(marked, bounce.Holder{AreaID: it.AreaID})
+				marked = append(marked, directory.Holder{AreaID: it.AreaID})
 			}
 		case strings.HasPrefix(it.SK, specialistPrefix) && matches(it.Email):
 			ok, err := d.markFailing(ctx, it, attrEmail, emailFailingAttr, it.Email, reason, since)
@@ -89,7 +87,7 @@ func (d *Directory) MarkEmailFailing(ctx context.Context, addresses []string, re
 				return marked, fmt.Errorf("mark email failing: specialist %s: %w", it.SpecialistID, err)
 			}
 			if ok {
-				marked = append(marked, bounce.Holder{AreaID: it.AreaID, SpecialistID: it.SpecialistID})
+				marked = append(marked, directory.Holder{AreaID: it.AreaID, SpecialistID: it.SpecialistID})
 			}
 		}
 	}
@@ -98,7 +96,7 @@ func (d *Directory) MarkEmailFailing(ctx context.Context, addresses []string, re
 
 // markFailing sets <prefix>, <prefix>Since (unless set), <prefix>Reason and <prefix>Address on
 // the item, on condition that its address attribute is still stored. ok is false when it is not.
-func (d *Directory) markFailing(ctx context.Context, it emailHolderItem, addressAttr, prefix, stored string, reason bounce.Reason, since string) (ok bool, err error) {
+func (d *Directory) markFailing(ctx context.Context, it emailHolderItem, addressAttr, prefix, stored string, reason directory.FailingReason, since string) (ok bool, err error) {
 	update := expression.
 		Set(expression.Name(prefix), expression.Value(true)).
 		Set(expression.Name(prefix+"Since"), expression.IfNotExists(expression.Name(prefix+"Since"), expression.Value(since))).
@@ -114,22 +112,22 @@ func (d *Directory) markFailing(ctx context.Context, it emailHolderItem, address
 
 // FailingEmails lists the specialists and leads whose current address is marked failing, by area
 // then specialist (a lead before the area's specialists), for the directory command's list.
-func (d *Directory) FailingEmails(ctx context.Context) ([]bounce.Failing, error) {
+func (d *Directory) FailingEmails(ctx context.Context) ([]directory.Failing, error) {
 	items, err := d.emailHolders(ctx, expression.Name(emailFailingAttr).Equal(expression.Value(true)).
 		Or(expression.Name(leadFailingPrefix).Equal(expression.Value(true))))
 	if err != nil {
 		return nil, fmt.Errorf("list failing emails: %w", err)
 	}
-	var out []bounce.Failing
+	var out []directory.Failing
 	for _, it := range items {
 		switch {
 		case it.SK == areaSK && it.LeadEmailFailing && strings.EqualFold(it.LeadEmailFailingAddress, it.LeadEmail):
-			out = append(out, failing(bounce.Holder{AreaID: it.AreaID}, it.LeadEmailFailingReason, it.LeadEmailFailingSince))
+			out = append(out, failing(directory.Holder{AreaID: it.AreaID}, it.LeadEmailFailingReason, it.LeadEmailFailingSince))
 		case strings.HasPrefix(it.SK, specialistPrefix) && it.EmailFailing && strings.EqualFold(it.EmailFailingAddress, it.Email):
-			out = append(out, failing(bounce.Holder{AreaID: it.AreaID, SpecialistID: it.SpecialistID}, it.EmailFailingReason, it.EmailFailingSince))
+			out = append(out, failing(directory.Holder{AreaID: it.AreaID, SpecialistID: it.SpecialistID}, it.EmailFailingReason, it.EmailFailingSince))
 		}
 	}
-	slices.SortFunc(out, func(a, b bounce.Failing) int {
+	slices.SortFunc(out, func(a, b directory.Failing) int {
 		if c := strings.Compare(a.AreaID, b.AreaID); c != 0 {
 			return c
 		}
@@ -138,9 +136,9 @@ func (d *Directory) FailingEmails(ctx context.Context) ([]bounce.Failing, error)
 	return out, nil
 }
 
-func failing(h bounce.Holder, reason, since string) bounce.Failing {
+func failing(h directory.Holder, reason, since string) directory.Failing {
 	t, _ := time.Parse(time.RFC3339, since) // written by markFailing; zero if edited by hand
-	return bounce.Failing{Holder: h, Reason: bounce.Reason(reason), Since: t}
+	return directory.Failing{Holder: h, Reason: directory.FailingReason(reason), Since: t}
 }
 
 // emailHolders scans the directory for items matching filter, reading only the attributes about

@@ -6,15 +6,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
+	"github.com/ipspc/referrals/shared/domain/directory"
 	"github.com/ipspc/referrals/shared/domain/referral"
-	"github.com/ipspc/referrals/shared/edges/bounce"
 )
 
 // ClearEmailFailing removes the failing mark from a specialist's address (h.SpecialistID set) or
 // an area lead's (h.SpecialistID empty): an operator's step once the mailbox works again. It
 // returns false when the holder exists but had no mark, and a not-found error when it does not
 // exist.
-func (d *Directory) ClearEmailFailing(ctx context.Context, h bounce.Holder) (cleared bool, err error) {
+func (d *Directory) ClearEmailFailing(ctx context.Context, h directory.Holder) (cleared bool, err error) {
 	prefix, sk, what := emailFailingAttr, specialistSK(h.SpecialistID), fmt.Sprintf("specialist %q in area %q", h.SpecialistID, h.AreaID)
 	if h.SpecialistID == "" {
 		prefix, sk, what = leadFailingPrefix, areaSK, fmt.Sprintf("area %q", h.AreaID)

@@ -11,10 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ipspc/referrals/shared/domain/notification"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/domain/worklist"
-	"github.com/ipspc/referrals/shared/edges/notify"
-	"github.com/ipspc/referrals/shared/render/email"
 )
 
 // MovesAPI is the part of the DynamoDB client the lead's moves use.
@@ -302,17 +301,17 @@ func referralMove(before, r referral.Referral, t referral.Transition) expression
 // assignment to a new specialist; on a transfer also the new area lead's waitlisted email and the
 // reminders of the new deadlines. Each with the lead's copy of it (sent while the specialist's
 // address bounces). Each stays once per referral, kind and current recipient.
-func renotify(before referral.Referral, t referral.Transition) []notify.Notice {
-	var kinds []email.Kind
+func renotify(before referral.Referral, t referral.Transition) []notification.Notice {
+	var kinds []notification.Kind
 	if t.Referral.SpecialistID != "" && t.Referral.SpecialistID != before.SpecialistID {
-		kinds = append(kinds, email.Assignment)
+		kinds = append(kinds, notification.Assignment)
 	}
 	if t.Referral.Area != before.Area {
-		kinds = append(kinds, email.Waitlisted, email.ContactReminder, email.MeetingReminder, email.ContactOverdue, email.MeetingOverdue)
+		kinds = append(kinds, notification.Waitlisted, notification.ContactReminder, notification.MeetingReminder, notification.ContactOverdue, notification.MeetingOverdue)
 	}
-	var out []notify.Notice
+	var out []notification.Notice
 	for _, k := range kinds {
-		out = append(out, notify.Notice{Kind: k}, notify.Notice{Kind: k, Audience: email.AudienceLead})
+		out = append(out, notification.Notice{Kind: k}, notification.Notice{Kind: k, Audience: notification.AudienceLead})
 	}
 	return out
 }

@@ -12,10 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ipspc/referrals/shared/domain/notification"
 	"github.com/ipspc/referrals/shared/domain/referral"
-	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
-	"github.com/ipspc/referrals/shared/render/email"
 )
 
 // NotificationsAPI is the part of the DynamoDB client the notification store uses.
@@ -33,7 +32,7 @@ type Notifications struct {
 	table  string
 	// Lease is how long a claim blocks other senders: a claim older than this was abandoned. A
 	// sender that crashed mid-send, like one whose send timed out (Hold), left an email SES may
-	// still deliver, so the lease is at least notify.UnknownOutcomeHold (SPEC §7).
+	// still deliver, so the lease is at least notification.UnknownOutcomeHold (SPEC §7).
 	Lease time.Duration
 	// Retention is how long a notification record is kept (TTL): at least as long as a closed
 	// referral is kept, so a record never disappears before its referral.
@@ -42,11 +41,9 @@ type Notifications struct {
 	Consumed func(op string, cc ddb.ConsumedCapacity)
 }
 
-var _ notify.Store = (*Notifications)(nil)
-
 // NewNotifications returns the notification store on the referrals table.
 func NewNotifications(client NotificationsAPI, referralsTable string) *Notifications {
-	return &Notifications{client: client, table: referralsTable, Lease: notify.UnknownOutcomeHold + time.Minute, Retention: 800 * 24 * time.Hour}
+	return &Notifications{client: client, table: referralsTable, Lease: notification.UnknownOutcomeHold + time.Minute, Retention: 800 * 24 * time.Hour}
 }
 
 const (
@@ -90,7 +87,7 @@ type notificationItem struct {
 
 // noticeSK is the notice's sort key: NOTIFIED#<kind>, and #<audience> for a kind with more than
 // one recipient (the first release's records have no audience, and keep their keys).
-func noticeSK(n notify.Notice) string {
+func noticeSK(n notification.Notice) string {
 	if n.Audience == "" {
 		return notifiedPrefix + string(n.Kind)
 	}
@@ -98,7 +95,7 @@ func noticeSK(n notify.Notice) string {
 }
 
 // Load reads the referral and its notification records with one consistent Query on its partition.
-func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[notify.Notice]bool, error) {
+func (n *Notifications) Load(ctx context.Context, referralID string) (referral.Referral, map[notification.Notice]bool, error) {
 	key := expression.Key(attrPK).Equal(expression.Value(referralPK(referralID)))
 	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
 	if err != nil {
@@ -111,7 +108,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 	}
 	var r referral.Referral
 	found := false
-	sent := map[notify.Notice]bool{}
+	sent := map[notification.Notice]bool{}
 	for p := dynamodb.NewQueryPaginator(n.client, in); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -134,7 +131,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 				if err := unmarshalMap(item, &it); err != nil {
 					return r, nil, fmt.Errorf("decode notification of %s: %w", referralID, err)
 				}
-				sent[notify.Notice{Kind: email.Kind(it.Kind), Audience: email.Audience(it.Audience)}] = it.Status == notificationSent
+				sent[notification.Notice{Kind: notification.Kind(it.Kind), Audience: notification.Audience(it.Audience)}] = it.Status == notificationSent
 			}
 		}
 	}
@@ -147,7 +144,7 @@ func (n *Notifications) Load(ctx context.Context, referralID string) (referral.R
 // Claim writes a "sending" record unless one is sent or held by a live claim. It updates rather
 // than puts, so a redriven record keeps its Due entry until the send is confirmed: a claimant that
 // dies mid-send leaves it for the next sweep.
-func (n *Notifications) Claim(ctx context.Context, referralID string, notice notify.Notice, claimant string, now time.Time) (bool, error) {
+func (n *Notifications) Claim(ctx context.Context, referralID string, notice notification.Notice, claimant string, now time.Time) (bool, error) {
 	kind := notice.Kind
 	claim := expression.Set(expression.Name("kind"), expression.Value(string(kind))).
 		Set(expression.Name("status"), expression.Value(notificationSending)).
@@ -181,10 +178,10 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 			case notificationSent:
 				return false, nil
 			case notificationUnknown:
-				return false, notify.ErrOutcomePending
+				return false, notification.ErrOutcomePending
 			}
 		}
-		return false, notify.ErrClaimHeld
+		return false, notification.ErrClaimHeld
 	default:
 		return false, fmt.Errorf("claim %s email for %s: %w", kind, referralID, err)
 	}
@@ -192,7 +189,7 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 
 // Confirm marks the record sent, ends any Due entry it had, and appends the audit event to the
 // referral, in one transaction.
-func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notify.Notice, claimant, messageID string, event referral.Event) error {
+func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notification.Notice, claimant, messageID string, event referral.Event) error {
 	kind := notice.String()
 	mine := expression.Name("claimant").Equal(expression.Value(claimant))
 	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(withoutDue(
@@ -226,7 +223,7 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, notice n
 // area's Due partition on the day the lease ends, so the reminders sweep sends it then if it is
 // still owed and SES never took it: nothing else would (the stream has moved on, and an engaged,
 // waitlisted, closed or withdrawn referral has no entry the sweep reads).
-func (n *Notifications) Hold(ctx context.Context, r referral.Referral, notice notify.Notice, claimant string, now time.Time) error {
+func (n *Notifications) Hold(ctx context.Context, r referral.Referral, notice notification.Notice, claimant string, now time.Time) error {
 	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
 	expr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
@@ -252,7 +249,7 @@ func (n *Notifications) Hold(ctx context.Context, r referral.Referral, notice no
 // Release deletes this sender's claim so a retry can send. A redriven record (one with a Due
 // entry) is kept instead, "owed" and still due, so the next sweep retries it: deleting it would
 // leave nothing to bring the referral back.
-func (n *Notifications) Release(ctx context.Context, referralID string, notice notify.Notice, claimant string) error {
+func (n *Notifications) Release(ctx context.Context, referralID string, notice notification.Notice, claimant string) error {
 	kind := notice.String()
 	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
@@ -294,7 +291,7 @@ func (n *Notifications) Release(ctx context.Context, referralID string, notice n
 // Forget ends the Due entry of the referral's record of a notice it no longer owes (its state
 // moved on while the notice was held), so the sweep stops visiting it; the record itself stays.
 // Nothing to forget is no error.
-func (n *Notifications) Forget(ctx context.Context, referralID string, notice notify.Notice) error {
+func (n *Notifications) Forget(ctx context.Context, referralID string, notice notification.Notice) error {
 	expr, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name("dueShard"))).
 		WithUpdate(withoutDue(expression.UpdateBuilder{})).Build()
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/ipspc/referrals/shared/edges/notify"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 	"github.com/ipspc/referrals/shared/lib/signedlink"
+	"github.com/ipspc/referrals/shared/render/email"
 )
 
 // outcomeFixture is a referrals table, a directory with two specialists whose addresses no other
@@ -63,7 +64,7 @@ func newOutcomeFixture(t *testing.T) outcomeFixture {
 	now := new(time.Time)
 	n := &notify.Notifier{
 		Store: NewNotifications(f.client, f.tables.Referrals), People: f.dir,
-		Mailer: ses.NewSender(sesClient, "referrals@example.org", ""), Links: signer,
+		Mailer: email.Outbox{Transport: ses.NewSender(sesClient, "referrals@example.org", "")}, Links: signer,
 		BaseURL: "https://referrals.example.org", LinkTTL: 7 * 24 * time.Hour,
 		Now: func() time.Time { return *now }, Via: "schedule",
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/ipspc/referrals/shared/edges/notify"
+	"github.com/ipspc/referrals/shared/domain/notification"
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
@@ -76,13 +76,13 @@ func TestSendOutcomes(t *testing.T) {
 			}, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(endpoint) }, NoResend)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
-			id, err := NewSender(client, sender, "").Send(ctx, exampleFor(t, email.Assignment))
+			id, err := outbox(NewSender(client, sender, "")).Send(ctx, exampleFor(t, email.Assignment))
 			switch {
 			case tt.ok && (err != nil || id != "m-1"):
 				t.Errorf("Send = %q, %v; want m-1", id, err)
 			case !tt.ok && err == nil:
 				t.Errorf("Send = %q, want an error", id)
-			case !tt.ok && errors.Is(err, notify.ErrOutcomeUnknown) != tt.unknown:
+			case !tt.ok && errors.Is(err, notification.ErrOutcomeUnknown) != tt.unknown:
 				t.Errorf("Send error = %v; outcome unknown = %v, want %v", err, !tt.unknown, tt.unknown)
 			}
 			if got := requests.Load(); got != tt.requests {

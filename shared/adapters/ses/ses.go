@@ -18,8 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/ipspc/referrals/shared/edges/notify"
-	"github.com/ipspc/referrals/shared/render/email"
+	"github.com/ipspc/referrals/shared/domain/notification"
 )
 
 // SESAPI is the one SES v2 call the Sender makes.
@@ -29,7 +28,7 @@ type SESAPI interface {
 
 var _ SESAPI = (*sesv2.Client)(nil)
 
-// Sender sends email.Messages through SES v2.
+// Sender sends rendered emails through SES v2.
 type Sender struct {
 	client           SESAPI
 	from             string
@@ -44,45 +43,27 @@ func NewSender(client SESAPI, from, configurationSet string) *Sender {
 
 const charset = "UTF-8"
 
-// Send renders m and sends it, returning SES's message id. Errors name the kind and referral id,
-// never patient data; a message that cannot be rendered wraps ErrInvalidMessage (do not retry).
-func (s *Sender) Send(ctx context.Context, m email.Message) (messageID string, err error) {
-	r, err := email.Render(m)
-	if err != nil {
-		return "", fmt.Errorf("send %q email for referral %s: %w", m.Kind, reference(m.ReferralID), err)
-	}
-	return s.send(ctx, m.Kind, "referral "+m.ReferralID, m.To, m.Cc, r)
-}
-
-// SendDigest renders the lead's weekly digest and sends it, returning SES's message id. Errors
-// name the kind and the area, never counts or the link.
-func (s *Sender) SendDigest(ctx context.Context, d email.Digest) (messageID string, err error) {
-	r, err := email.RenderDigest(d)
-	if err != nil {
-		return "", fmt.Errorf("send %s email for area %s: %w", email.LeadDigest, reference(d.AreaName), err)
-	}
-	return s.send(ctx, email.LeadDigest, "area "+reference(d.AreaName), d.To, nil, r)
-}
-
-// send sends a rendered email; about names what it is about in errors (no patient data).
-func (s *Sender) send(ctx context.Context, kind email.Kind, about string, to, cc []string, r email.Rendered) (string, error) {
+// Send sends e, rendered by the caller (email.Outbox), returning SES's message id. Errors name
+// the kind and what it is about (e.About), never patient data; one wrapping
+// notification.ErrOutcomeUnknown means SES may still deliver it.
+func (s *Sender) Send(ctx context.Context, e notification.Email) (string, error) {
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.from),
 		Destination: &types.Destination{
-			ToAddresses: slices.Clone(to),
-			CcAddresses: slices.Clone(cc),
+			ToAddresses: slices.Clone(e.To),
+			CcAddresses: slices.Clone(e.Cc),
 		},
 		Content: &types.EmailContent{
 			Simple: &types.Message{
-				Subject: &types.Content{Data: aws.String(r.Subject), Charset: aws.String(charset)},
+				Subject: &types.Content{Data: aws.String(e.Subject), Charset: aws.String(charset)},
 				Body: &types.Body{
-					Text: &types.Content{Data: aws.String(r.Text), Charset: aws.String(charset)},
-					Html: &types.Content{Data: aws.String(r.HTML), Charset: aws.String(charset)},
+					Text: &types.Content{Data: aws.String(e.Text), Charset: aws.String(charset)},
+					Html: &types.Content{Data: aws.String(e.HTML), Charset: aws.String(charset)},
 				},
 			},
 		},
 		// Tags reach SES event destinations (bounces, complaints): the kind only, no patient data.
-		EmailTags: []types.MessageTag{{Name: aws.String("kind"), Value: aws.String(string(kind))}},
+		EmailTags: []types.MessageTag{{Name: aws.String("kind"), Value: aws.String(string(e.Kind))}},
 	}
 	if s.configurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.configurationSet)
@@ -95,9 +76,9 @@ func (s *Sender) send(ctx context.Context, kind email.Kind, about string, to, cc
 	}})
 	out, err := s.client.SendEmail(ctx, in)
 	if err != nil {
-		err = fmt.Errorf("send %s email for %s: %w", kind, about, err)
+		err = fmt.Errorf("send %s email for %s: %w", e.Kind, e.About, err)
 		if outcomeUnknown(err, wrote.Load()) {
-			return "", fmt.Errorf("%w: %w", notify.ErrOutcomeUnknown, err)
+			return "", fmt.Errorf("%w: %w", notification.ErrOutcomeUnknown, err)
 		}
 		return "", err
 	}
@@ -156,17 +137,6 @@ func preSend(err error) aws.Ternary {
 		return aws.TrueTernary
 	}
 	return aws.FalseTernary
-}
-
-// reference returns a referral id fit for an error message: as it is when well formed, quoted
-// (so no control character reaches a log line) when not.
-func reference(id string) string {
-	for _, r := range id {
-		if !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') || len(id) > 32 {
-			return fmt.Sprintf("%q", id)
-		}
-	}
-	return id
 }
 
 // NoResend is the option every SES client of the service is made with:

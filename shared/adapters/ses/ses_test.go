@@ -57,7 +57,7 @@ func TestSenderBuildsInput(t *testing.T) {
 				got = in
 				return &sesv2.SendEmailOutput{MessageId: aws.String("msg-1")}, nil
 			}}
-			id, err := NewSender(client, sender, tt.configurationSet).Send(context.Background(), m)
+			id, err := outbox(NewSender(client, sender, tt.configurationSet)).Send(context.Background(), m)
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
@@ -135,7 +135,7 @@ func TestSenderErrors(t *testing.T) {
 			}}
 			m := exampleFor(t, email.ContactReminder)
 			tt.edit(&m)
-			id, err := NewSender(client, sender, "").Send(context.Background(), m)
+			id, err := outbox(NewSender(client, sender, "")).Send(context.Background(), m)
 			if !errors.Is(err, tt.wantIs) {
 				t.Fatalf("Send error = %v, want it to wrap %v", err, tt.wantIs)
 			}
@@ -265,7 +265,7 @@ func TestSenderEmulator(t *testing.T) {
 			want := mustRender(t, m)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			id, err := NewSender(client, sender, "").Send(ctx, m)
+			id, err := outbox(NewSender(client, sender, "")).Send(ctx, m)
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
@@ -342,7 +342,7 @@ func TestSenderDigestEmulator(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	id, err := NewSender(client, sender, "").SendDigest(ctx, d)
+	id, err := outbox(NewSender(client, sender, "")).SendDigest(ctx, d)
 	if err != nil || id == "" {
 		t.Fatalf("SendDigest = %q, %v; want a message id", id, err)
 	}
@@ -356,7 +356,7 @@ func TestSenderDigestEmulator(t *testing.T) {
 		tags = in.EmailTags
 		return &sesv2.SendEmailOutput{MessageId: aws.String("msg-2")}, nil
 	}}
-	if _, err := NewSender(fake, sender, "").SendDigest(ctx, d); err != nil {
+	if _, err := outbox(NewSender(fake, sender, "")).SendDigest(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	if len(tags) != 1 || aws.ToString(tags[0].Name) != "kind" || aws.ToString(tags[0].Value) != "lead-digest" {
@@ -366,7 +366,12 @@ func TestSenderDigestEmulator(t *testing.T) {
 	bad.Link = ""
 	calls := 0
 	fake.sendEmail = func(context.Context, *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) { calls++; return nil, nil }
-	if _, err := NewSender(fake, sender, "").SendDigest(ctx, bad); !errors.Is(err, email.ErrInvalidMessage) || calls != 0 {
+	if _, err := outbox(NewSender(fake, sender, "")).SendDigest(ctx, bad); !errors.Is(err, email.ErrInvalidMessage) || calls != 0 {
 		t.Errorf("SendDigest(no link) = %v after %d calls, want ErrInvalidMessage and no call", err, calls)
 	}
 }
+
+// outbox renders messages and sends them through s, as the functions wire it.
+func outbox(s *Sender) email.Outbox { return email.Outbox{Transport: s} }
+
+var _ email.Transport = (*Sender)(nil)

@@ -20,37 +20,21 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/domain/directory"
 )
 
-// Reason says why an address was marked failing.
-type Reason string
+// The failing-address vocabulary is the directory's (domain), which its store also speaks.
+type (
+	Reason  = directory.FailingReason
+	Holder  = directory.Holder
+	Failing = directory.Failing
+)
 
 const (
-	ReasonBounce    Reason = "bounce"    // a permanent (hard) bounce
-	ReasonComplaint Reason = "complaint" // the recipient reported the email as spam
+	ReasonBounce    = directory.ReasonBounce
+	ReasonComplaint = directory.ReasonComplaint
 )
-
-// Holder is a directory entry that uses an address: a specialist, or an area's lead when
-// SpecialistID is empty.
-type Holder struct {
-	AreaID       string
-	SpecialistID string
-}
-
-// String names the holder for logs: "specialist slough/slough-1" or "lead slough".
-func (h Holder) String() string {
-	if h.SpecialistID == "" {
-		return "lead " + h.AreaID
-	}
-	return "specialist " + h.AreaID + "/" + h.SpecialistID
-}
-
-// Failing is a directory address marked failing, as listed for the people who run the service.
-type Failing struct {
-	Holder
-	Reason Reason
-	Since  time.Time
-}
 
 // Directory marks the directory entries that use an address as failing.
 type Directory interface {

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/ipspc/referrals/shared/domain/directory"
+	"github.com/ipspc/referrals/shared/domain/notification"
 	"github.com/ipspc/referrals/shared/domain/referral"
 	"github.com/ipspc/referrals/shared/domain/worklist"
 	"github.com/ipspc/referrals/shared/lib/calendar"
@@ -20,21 +21,8 @@ import (
 	"github.com/ipspc/referrals/shared/render/email"
 )
 
-// Notice is one email to one recipient: each is sent at most once per referral (SPEC §7, "once
-// per referral, kind and recipient"). Audience is empty for the kinds that have one recipient
-// only (the first release's kinds, whose records carry no audience); a kind that goes to two
-// people (withdrawn) names who.
-type Notice struct {
-	Kind     email.Kind
-	Audience email.Audience
-}
-
-func (n Notice) String() string {
-	if n.Audience == "" {
-		return string(n.Kind)
-	}
-	return string(n.Kind) + " to " + string(n.Audience)
-}
+// Notice is one email to one recipient (notification.Notice).
+type Notice = notification.Notice
 
 // Store keeps referrals' notification records.
 type Store interface {
@@ -60,20 +48,15 @@ type Store interface {
 	ClearOutcomeCheck(ctx context.Context, r referral.Referral) error
 }
 
-// ErrClaimHeld is returned by Claim while another sender's claim is unexpired.
-var ErrClaimHeld = errors.New("notification claimed by another sender")
+// The claim errors and the hold live in the domain, where the store that returns them can see
+// them too.
+var (
+	ErrClaimHeld      = notification.ErrClaimHeld
+	ErrOutcomeUnknown = notification.ErrOutcomeUnknown
+	ErrOutcomePending = notification.ErrOutcomePending
+)
 
-// ErrOutcomeUnknown is wrapped by a Mailer's error when the email may have been sent: a timeout,
-// or a connection lost after the request went out. Sending again could deliver it twice.
-var ErrOutcomeUnknown = errors.New("email outcome unknown")
-
-// ErrOutcomePending is returned by Claim while a notice is held after an unknown outcome. Nothing
-// can be done about it until the hold ends, so it is no reason to retry a stream record.
-var ErrOutcomePending = fmt.Errorf("notification held after an unknown outcome: %w", ErrOutcomeUnknown)
-
-// UnknownOutcomeHold is the shortest time a notice whose send had an unknown outcome stays
-// claimed (SPEC §7): long enough for SES to have delivered it if it was going to.
-const UnknownOutcomeHold = 15 * time.Minute
+const UnknownOutcomeHold = notification.UnknownOutcomeHold
 
 // ReferrerLinkTTL is how long the referrer's link works (SPEC §10).
 const ReferrerLinkTTL = 90 * 24 * time.Hour
@@ -123,9 +106,9 @@ func Due(r referral.Referral) []Notice {
 	if r.Status == referral.StatusWithdrawn {
 		out := []Notice{}
 		if r.SpecialistID != "" {
-			out = append(out, Notice{email.Withdrawn, email.AudienceSpecialist})
+			out = append(out, Notice{Kind: email.Withdrawn, Audience: email.AudienceSpecialist})
 		}
-		return append(out, Notice{email.Withdrawn, email.AudienceReferrer})
+		return append(out, Notice{Kind: email.Withdrawn, Audience: email.AudienceReferrer})
 	}
 	out := []Notice{{Kind: email.Acknowledgement}}
 	switch {
@@ -135,10 +118,10 @@ func Due(r referral.Referral) []Notice {
 		out = append(out, Notice{Kind: email.Assignment})
 	}
 	if lastEvent(r, referral.EventMet) != nil {
-		out = append(out, Notice{email.StartedSupport, email.AudienceReferrer})
+		out = append(out, Notice{Kind: email.StartedSupport, Audience: email.AudienceReferrer})
 	}
 	if r.Status == referral.StatusClosed {
-		out = append(out, Notice{email.Closed, email.AudienceReferrer})
+		out = append(out, Notice{Kind: email.Closed, Audience: email.AudienceReferrer})
 	}
 	return out
 }

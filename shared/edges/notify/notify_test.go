@@ -44,7 +44,7 @@ func (m *memStore) Load(_ context.Context, id string) (referral.Referral, map[No
 	for k, v := range m.records {
 		if rid, notice, _ := strings.Cut(k, "/"); rid == id {
 			kind, audience, _ := strings.Cut(notice, "#")
-			sent[Notice{email.Kind(kind), email.Audience(audience)}] = v == "sent"
+			sent[Notice{Kind: email.Kind(kind), Audience: email.Audience(audience)}] = v == "sent"
 		}
 	}
 	return r, sent, nil
@@ -208,13 +208,13 @@ func TestDue(t *testing.T) {
 		{referral.StatusWaitlisted, "", nil, []Notice{{Kind: email.Acknowledgement}, {Kind: email.Waitlisted}}},
 		{referral.StatusContacted, "ann", []string{referral.EventContacted}, []Notice{{Kind: email.Acknowledgement}, {Kind: email.Assignment}}},
 		{referral.StatusEngaged, "ann", []string{referral.EventContacted, referral.EventMet},
-			[]Notice{{Kind: email.Acknowledgement}, {Kind: email.Assignment}, {email.StartedSupport, email.AudienceReferrer}}},
-		{referral.StatusClosed, "ann", nil, []Notice{{Kind: email.Acknowledgement}, {email.Closed, email.AudienceReferrer}}},
+			[]Notice{{Kind: email.Acknowledgement}, {Kind: email.Assignment}, {Kind: email.StartedSupport, Audience: email.AudienceReferrer}}},
+		{referral.StatusClosed, "ann", nil, []Notice{{Kind: email.Acknowledgement}, {Kind: email.Closed, Audience: email.AudienceReferrer}}},
 		{referral.StatusClosed, "ann", []string{referral.EventMet, referral.EventClosed},
-			[]Notice{{Kind: email.Acknowledgement}, {email.StartedSupport, email.AudienceReferrer}, {email.Closed, email.AudienceReferrer}}},
+			[]Notice{{Kind: email.Acknowledgement}, {Kind: email.StartedSupport, Audience: email.AudienceReferrer}, {Kind: email.Closed, Audience: email.AudienceReferrer}}},
 		{referral.StatusWithdrawn, "ann", []string{referral.EventWithdrawn},
-			[]Notice{{email.Withdrawn, email.AudienceSpecialist}, {email.Withdrawn, email.AudienceReferrer}}},
-		{referral.StatusWithdrawn, "", []string{referral.EventWithdrawn}, []Notice{{email.Withdrawn, email.AudienceReferrer}}},
+			[]Notice{{Kind: email.Withdrawn, Audience: email.AudienceSpecialist}, {Kind: email.Withdrawn, Audience: email.AudienceReferrer}}},
+		{referral.StatusWithdrawn, "", []string{referral.EventWithdrawn}, []Notice{{Kind: email.Withdrawn, Audience: email.AudienceReferrer}}},
 	}
 	for _, tt := range tests {
 		r := testReferral(tt.status, tt.specialist)
@@ -383,30 +383,30 @@ func TestSendRules(t *testing.T) {
 				}
 			}},
 		{name: "started support to the referrer", r: withEvents(testReferral(referral.StatusEngaged, "ann"), referral.EventMet),
-			notice: Notice{email.StartedSupport, email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
+			notice: Notice{Kind: email.StartedSupport, Audience: email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
 				if m.To[0] != "Priya.Shah@nhs.net" || m.Link != "" || m.PreferredContact != "" || m.Audience != "" {
 					t.Errorf("started-support = %+v: want to the referrer, no link, no contact method", m)
 				}
 			}},
 		{name: "closed says the reason", r: withDetail(testReferral(referral.StatusClosed, "ann"), referral.EventClosed, "unreachable"),
-			notice: Notice{email.Closed, email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
+			notice: Notice{Kind: email.Closed, Audience: email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
 				if m.To[0] != "Priya.Shah@nhs.net" || m.Reason != "unreachable" || m.Link != "" {
 					t.Errorf("closed = %+v", m)
 				}
 			}},
 		{name: "withdrawn tells the specialist not to contact", r: withDetail(testReferral(referral.StatusWithdrawn, "ann"), referral.EventWithdrawn, "revoked"),
-			notice: Notice{email.Withdrawn, email.AudienceSpecialist}, check: func(t *testing.T, m email.Message) {
+			notice: Notice{Kind: email.Withdrawn, Audience: email.AudienceSpecialist}, check: func(t *testing.T, m email.Message) {
 				if m.To[0] != "ann@example.org" || m.Reason != "revoked" || m.Link != "" || m.PreferredContact != "" || m.Audience != email.AudienceSpecialist {
 					t.Errorf("withdrawn = %+v: want to the specialist, no link, no contact method", m)
 				}
 			}},
 		{name: "withdrawn in error confirms to the referrer with what is left of the name", r: erased(withDetail(testReferral(referral.StatusWithdrawn, "ann"), referral.EventWithdrawn, "entered-in-error")),
-			notice: Notice{email.Withdrawn, email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
+			notice: Notice{Kind: email.Withdrawn, Audience: email.AudienceReferrer}, check: func(t *testing.T, m email.Message) {
 				if m.To[0] != "Priya.Shah@nhs.net" || m.PatientName() != "S." || m.Reason != "entered-in-error" {
 					t.Errorf("withdrawn = %+v, patient %q: want to the referrer, naming S.", m, m.PatientName())
 				}
 			}},
-		{name: "withdrawn with no specialist has nobody to tell", r: testReferral(referral.StatusWithdrawn, ""), notice: Notice{email.Withdrawn, email.AudienceSpecialist}, wantErr: true},
+		{name: "withdrawn with no specialist has nobody to tell", r: testReferral(referral.StatusWithdrawn, ""), notice: Notice{Kind: email.Withdrawn, Audience: email.AudienceSpecialist}, wantErr: true},
 		{name: "claim held elsewhere is retried later", r: testReferral(referral.StatusAssigned, "ann"), notice: Notice{Kind: email.Assignment}, held: true, wantErr: true},
 	}
 	for _, tt := range tests {

@@ -325,9 +325,9 @@ func TestSweepForgetsOnlyWhatIsNoLongerOwed(t *testing.T) {
 	}{
 		{Notice{Kind: email.Acknowledgement}, true}, // in Due(r) (sent in the fixture: held again here)
 		{Notice{Kind: email.ContactReminder}, true}, // due today
-		{Notice{email.ContactReminder, email.AudienceLead}, true},
-		{Notice{email.Assignment, email.AudienceLead}, false}, // its original was sent: no copy goes now
-		{Notice{email.Withdrawn, email.AudienceSpecialist}, false},
+		{Notice{Kind: email.ContactReminder, Audience: email.AudienceLead}, true},
+		{Notice{Kind: email.Assignment, Audience: email.AudienceLead}, false}, // its original was sent: no copy goes now
+		{Notice{Kind: email.Withdrawn, Audience: email.AudienceSpecialist}, false},
 		{Notice{Kind: email.ContactOverdue}, false}, // not overdue yet
 	}
 	var want []string

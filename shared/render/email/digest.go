@@ -5,11 +5,8 @@ import (
 	"strings"
 )
 
-// LeadDigest is the area lead's weekly digest (SPEC §11). It is not one of Kinds: it is about an
-// area, not a referral, so it has its own message type and RenderDigest.
-const LeadDigest Kind = "lead-digest"
-
-// Digest is the weekly digest to an area lead: counts only, and the lead's own worklist link.
+// Digest is the weekly digest to an area lead (LeadDigest: not one of Kinds, so it has its own
+// message type and RenderDigest): counts only, and the lead's own worklist link.
 type Digest struct {
 	To               []string // the lead
 	RecipientName    string

@@ -1,6 +1,6 @@
 // Package email holds the service's emails (SPEC §7): what each kind says, rendered by plain Go
-// code (bodies.go) to a subject, a plain-text body and an HTML body, and an adapter that sends
-// them through SES v2.
+// code (bodies.go) to a subject, a plain-text body and an HTML body, and Outbox, which renders each
+// message before handing it to a sender (the SES adapter), so the sender never renders.
 //
 // Emails carry the least patient data that works. Message, the only input, has no field for an
 // NHS number, date of birth, health conditions, notes, phone number or email address, so none can
@@ -20,44 +20,38 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ipspc/referrals/shared/domain/notification"
 	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
-// Kind is what an email is about (SPEC §7). Its value names the golden files and is the SES tag.
-type Kind string
-
-const (
-	Assignment      Kind = "assignment"       // to the specialist: a referral was assigned to them
-	Acknowledgement Kind = "acknowledgement"  // to the referrer: the referral was received
-	Waitlisted      Kind = "waitlisted"       // to the area lead: no specialist has space
-	ContactReminder Kind = "contact-reminder" // to the specialist: contact is due on the next working day
-	MeetingReminder Kind = "meeting-reminder" // to the specialist: a meeting is due on the next working day
-	ContactOverdue  Kind = "contact-overdue"  // to the specialist, cc the area lead: contact is overdue
-	MeetingOverdue  Kind = "meeting-overdue"  // to the specialist, cc the area lead: a meeting is overdue
-	// SPEC §11.
-	StartedSupport Kind = "started-support" // to the referrer: the first meeting was recorded
-	Closed         Kind = "closed"          // to the referrer: support ended, with the reason
-	Withdrawn      Kind = "withdrawn"       // to the specialist ("do not contact") and the referrer (confirmation)
-	OutcomeCheck   Kind = "outcome-check"   // to the specialist: 16 weeks after the first job start, was the job sustained?
-	// BouncingCopy is the area lead's copy of an email meant for a specialist whose address is
-	// bouncing (SPEC §10 issue 12): what it was about, without the specialist's link.
-	BouncingCopy Kind = "bouncing-copy"
+// The vocabulary of emails lives in the domain (notification), shared with the store that
+// records them and the adapter that sends them; these names keep the renderer's callers short.
+type (
+	Kind     = notification.Kind
+	Audience = notification.Audience
 )
 
-// Kinds lists every kind.
-var Kinds = []Kind{Assignment, Acknowledgement, Waitlisted, ContactReminder, MeetingReminder, ContactOverdue, MeetingOverdue,
-	StartedSupport, Closed, Withdrawn, OutcomeCheck, BouncingCopy}
-
-// Audience is who an email is for. A kind sent to more than one person (withdrawn) says which
-// one this message is for; the others have a single audience.
-type Audience string
-
 const (
-	AudienceReferrer   Audience = "referrer"
-	AudienceSpecialist Audience = "specialist"
-	// AudienceLead is the area lead receiving a BouncingCopy of a specialist's email.
-	AudienceLead Audience = "lead"
+	Assignment         = notification.Assignment
+	Acknowledgement    = notification.Acknowledgement
+	Waitlisted         = notification.Waitlisted
+	ContactReminder    = notification.ContactReminder
+	MeetingReminder    = notification.MeetingReminder
+	ContactOverdue     = notification.ContactOverdue
+	MeetingOverdue     = notification.MeetingOverdue
+	StartedSupport     = notification.StartedSupport
+	Closed             = notification.Closed
+	Withdrawn          = notification.Withdrawn
+	OutcomeCheck       = notification.OutcomeCheck
+	BouncingCopy       = notification.BouncingCopy
+	LeadDigest         = notification.LeadDigest
+	AudienceReferrer   = notification.AudienceReferrer
+	AudienceSpecialist = notification.AudienceSpecialist
+	AudienceLead       = notification.AudienceLead
 )
+
+// Kinds lists every kind about a referral.
+var Kinds = notification.Kinds
 
 // CloseReasons says each close reason (SPEC §9) in plain words, as the referrer reads it after
 // "Support has ended because".
@@ -84,12 +78,6 @@ var copied = map[Kind]string{
 	ContactReminder: "a reminder that contact is due",
 	MeetingReminder: "a reminder that the first meeting is due",
 	Withdrawn:       "it was withdrawn, so they must not contact the person",
-}
-
-// Valid reports whether k is one of Kinds.
-func (k Kind) Valid() bool {
-	_, ok := kindRules[k]
-	return ok
 }
 
 // Acknowledgement statuses.

@@ -3,7 +3,6 @@ package web
 import (
 	"io"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -587,22 +586,13 @@ func actorText(by, viewer string) string {
 	return "Another employment specialist"
 }
 
-// london is the time zone every time on the pages is shown in.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC // cannot happen: the calendar package embeds the zone database
-	}
-	return loc
-}()
-
 // londonTime writes an instant as people in England read it: "24 November 2026 at 2:30pm",
 // "23 November 2026 at 10am".
 func londonTime(t time.Time) string {
 	if t.IsZero() {
 		return "Not recorded"
 	}
-	t = t.In(london)
+	t = t.In(calendar.London()) // every time on the pages is shown in London's
 	clock := t.Format("3:04pm")
 	clock = strings.Replace(clock, ":00", "", 1)
 	if t.Hour() == 12 && t.Minute() == 0 {
@@ -612,7 +602,7 @@ func londonTime(t time.Time) string {
 }
 
 func londonDate(t time.Time) string {
-	return t.In(london).Format("2 January 2006")
+	return t.In(calendar.London()).Format("2 January 2006")
 }
 
 // birthDate writes "1988-02-29" as "29 February 1988".
@@ -632,12 +622,20 @@ func formatNHSNumber(s string) string {
 	return s[:3] + " " + s[3:6] + " " + s[6:]
 }
 
-var e164UK = regexp.MustCompile(`^\+44[1-9][0-9]{8,9}$`)
+// isE164UK reports whether s is a UK number as stored: +44, a non-zero digit, then 8 or 9 digits.
+// Checked by hand rather than with a regexp compiled at start-up: every cold start would pay for it.
+func isE164UK(s string) bool {
+	rest, ok := strings.CutPrefix(s, "+44")
+	if !ok || len(rest) < 9 || len(rest) > 10 || rest[0] == '0' {
+		return false
+	}
+	return strings.Trim(rest, "0123456789") == ""
+}
 
 // formatUKPhone writes a stored E.164 UK number ("+447700900123") in national form with the usual
 // grouping: "07700 900123", "020 7946 0000", "0114 496 0000", "01632 960001".
 func formatUKPhone(s string) string {
-	if !e164UK.MatchString(s) {
+	if !isE164UK(s) {
 		return s
 	}
 	n := "0" + s[3:]
@@ -655,7 +653,7 @@ func phoneRow(key, phone string) summaryRow {
 		return summaryRow{Key: key, Value: "Not given"}
 	}
 	row := summaryRow{Key: key, Value: formatUKPhone(phone)}
-	if e164UK.MatchString(phone) {
+	if isE164UK(phone) {
 		// The URL filter lets no tel: URL through; this one is "+44" and digits only.
 		row.Href = safeURL("tel:" + phone)
 	}
