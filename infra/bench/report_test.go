@@ -45,7 +45,7 @@ func (r results) figures() []figure {
 	lat := r.Latency
 	p50, p99 := ratio(lat.Intake.P50, lat.Put.P50), ratio(lat.Intake.P99, lat.Put.P99)
 	store50, store99 := ratio(lat.Store.P50, lat.Put.P50), ratio(lat.Store.P99, lat.Put.P99)
-	latencyWhy := func(q string, intake, put, store, path time.Duration, target float64) string {
+	latencyWhy := func(q string, intake, put, store, path, transact time.Duration, target float64) string {
 		storeSays := fmt.Sprintf("already %.1f× the PutItem on its own", ratio(store, put))
 		if ratio(store, put) <= target {
 			storeSays = fmt.Sprintf("%.1f× the PutItem on its own, within the target", ratio(store, put))
@@ -57,22 +57,27 @@ func (r results) figures() []figure {
 			"the local stack's path by itself takes %s (a hello world through the same local HTTP API and Runtime API, "+
 			"sampled alongside: the request handed to another process through /next and back through /response, as "+
 			"Lambda does), and the function's own work (validation, JSON, the keyed hash, building the transaction, its "+
-			"log lines, a separate process's client) the remaining %s. What would close it: nothing left in the store's "+
-			"round trips; DynamoDB Local runs a transaction as several PutItems under a lock, where DynamoDB itself costs "+
-			"about two writes' time, so the ratio on AWS is expected lower.",
-			ms(store), q, storeSays, ms(intake-store), ms(path), ms(max(intake-store-path, 0)))
+			"log lines, a separate process's client) the remaining %s. A bare TransactWriteItems of the same shape (two "+
+			"conditional puts of small items and an ADD, sampled alongside) takes %s here: %.1f× the PutItem before any of "+
+			"the referral's content, so on this emulator the store alone leaves little or no room under the target. What "+
+			"would close it: nothing left in the store's round trips (one transaction, no read on the common path); "+
+			"DynamoDB Local runs a transaction as several writes under a lock.",
+			ms(store), q, storeSays, ms(intake-store), ms(path), ms(max(intake-store-path, 0)), ms(transact), ratio(transact, put))
 	}
 	out = append(out,
 		figure{Name: "Intake latency p50 (POST /referrals, warm, sequential)",
 			Measured: fmt.Sprintf("%s = %.1f× bare PutItem (%s)", ms(lat.Intake.P50), p50, ms(lat.Put.P50)),
-			Target:   "≤ 3×", Met: p50 <= 3, Why: latencyWhy("p50", lat.Intake.P50, lat.Put.P50, lat.Store.P50, lat.Path.P50, 3)},
+			Target:   "≤ 3×", Met: p50 <= 3, Why: latencyWhy("p50", lat.Intake.P50, lat.Put.P50, lat.Store.P50, lat.Path.P50, lat.Transact.P50, 3)},
 		figure{Name: "Intake latency p99",
 			Measured: fmt.Sprintf("%s = %.1f× bare PutItem (%s)", ms(lat.Intake.P99), p99, ms(lat.Put.P99)),
-			Target:   "≤ 5×", Met: p99 <= 5, Why: latencyWhy("p99", lat.Intake.P99, lat.Put.P99, lat.Store.P99, lat.Path.P99, 5)},
+			Target:   "≤ 5×", Met: p99 <= 5, Why: latencyWhy("p99", lat.Intake.P99, lat.Put.P99, lat.Store.P99, lat.Path.P99, lat.Transact.P99, 5)},
 		figure{Name: "The intake's DynamoDB work alone, in-process (transaction; Query only when the cache is stale)",
 			Measured: fmt.Sprintf("p50 %s = %.1f×, p99 %s = %.1f× bare PutItem", ms(lat.Store.P50), store50, ms(lat.Store.P99), store99)},
 		figure{Name: "The local stack's own path (a hello world through the same local HTTP API and Runtime API)",
 			Measured: fmt.Sprintf("p50 %s, p99 %s", ms(lat.Path.P50), ms(lat.Path.P99))},
+		figure{Name: "A bare three-item TransactWriteItems of small items (the intake's write without its content)",
+			Measured: fmt.Sprintf("p50 %s = %.1f×, p99 %s = %.1f× bare PutItem", ms(lat.Transact.P50), ratio(lat.Transact.P50, lat.Put.P50),
+				ms(lat.Transact.P99), ratio(lat.Transact.P99, lat.Put.P99))},
 	)
 
 	c := r.Capacity
@@ -113,7 +118,7 @@ func (r results) figures() []figure {
 		switch {
 		case name == "shared/render/email":
 			unused = true
-		case strings.HasPrefix(name, "shared/"):
+		case strings.HasPrefix(name, "shared/") && p.Clock >= 50*time.Microsecond: // below that, noise
 			ownInits = append(ownInits, name)
 		case name == "aws-sdk-go-v2/service/dynamodb/schemas":
 			sdkNote = " (the SDK's DynamoDB schemas package builds its serialisation tables at init: a cost any DynamoDB " +

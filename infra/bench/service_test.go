@@ -47,6 +47,9 @@ const (
 type latencyResult struct {
 	Intake, Put, Store percentiles // through the HTTP API; bare PutItem; the intake's store in-process
 	Path               percentiles // the hello world through the same local HTTP API and Runtime API
+	// Transact is a bare three-item TransactWriteItems of small items (two conditional puts and an
+	// ADD), the shape of the intake's write without its content: the emulator's floor for it.
+	Transact percentiles
 }
 
 type percentiles struct{ P50, P99 time.Duration }
@@ -133,7 +136,7 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult,
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: crowdClients}}
 
-	var intake, put, inproc, path []time.Duration
+	var intake, put, inproc, path, transact []time.Duration
 	for i := range latencyWarmup + latencySamples {
 		d, status, err := postReferral(client, s.HTTPURL(), i)
 		if err != nil || status != http.StatusCreated {
@@ -151,11 +154,17 @@ func measureService(t *testing.T, root string) (latencyResult, throughputResult,
 		if err != nil || status != http.StatusOK {
 			t.Fatalf("hello %d: status %d, %v\n%s", i, status, err, logs.String())
 		}
+		tx, err := transactSmall(db, tables.Referrals, i)
+		if err != nil {
+			t.Fatalf("TransactWriteItems: %v", err)
+		}
 		if i >= latencyWarmup {
 			intake, put, inproc, path = append(intake, d), append(put, p), append(inproc, st), append(path, h)
+			transact = append(transact, tx)
 		}
 	}
-	lat := latencyResult{Intake: percentilesOf(intake), Put: percentilesOf(put), Store: percentilesOf(inproc), Path: percentilesOf(path)}
+	lat := latencyResult{Intake: percentilesOf(intake), Put: percentilesOf(put), Store: percentilesOf(inproc), Path: percentilesOf(path),
+		Transact: percentilesOf(transact)}
 	t.Logf("latency: intake %+v, put %+v, store %+v, path %+v", lat.Intake, lat.Put, lat.Store, lat.Path)
 
 	// Sustained load: every client posts back to back. A short first burst starts every worker, so
@@ -263,6 +272,22 @@ func putSmall(db *dynamodb.Client, table string, i int) (time.Duration, error) {
 			"sk": &ddb.AttributeValueMemberS{Value: "x"},
 		},
 	})
+	return time.Since(start), err
+}
+
+// transactSmall is the intake's write without its content: two conditional puts of small new
+// items and an ADD to a third, in one TransactWriteItems.
+func transactSmall(db *dynamodb.Client, table string, i int) (time.Duration, error) {
+	small := func(pk string) map[string]ddb.AttributeValue {
+		return map[string]ddb.AttributeValue{"pk": &ddb.AttributeValueMemberS{Value: pk}, "sk": &ddb.AttributeValueMemberS{Value: "x"}}
+	}
+	start := time.Now()
+	_, err := db.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{
+		{Put: &ddb.Put{TableName: aws.String(table), Item: small(fmt.Sprintf("bench-tx-a-%d", i)), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &ddb.Put{TableName: aws.String(table), Item: small(fmt.Sprintf("bench-tx-b-%d", i)), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Update: &ddb.Update{TableName: aws.String(table), Key: small("bench-tx-count"), UpdateExpression: aws.String("ADD n :one"),
+			ExpressionAttributeValues: map[string]ddb.AttributeValue{":one": &ddb.AttributeValueMemberN{Value: "1"}}}},
+	}})
 	return time.Since(start), err
 }
 
