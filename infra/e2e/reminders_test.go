@@ -145,3 +145,13 @@ func mustSigner(t *testing.T) *signedlink.Signer {
 	}
 	return s
 }
+
+// postOutcomeAction posts one of the specialist's outcome forms with their signed link.
+func postOutcomeAction(t *testing.T, id, action string, form url.Values) {
+	t.Helper()
+	token := mustSigner(t).Sign(id, assignedSpecialist(t, id), time.Now().Add(time.Hour))
+	form.Set("token", token)
+	if res := do(t, http.MethodPost, "/referrals/"+id+"/"+action, "application/x-www-form-urlencoded", form.Encode(), nil); res.Status != 200 {
+		t.Fatalf("%s on %s: %d", action, id, res.Status)
+	}
+}

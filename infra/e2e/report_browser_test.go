@@ -170,10 +170,12 @@ func TestReturnsScheduleWritesSnapshots(t *testing.T) {
 
 // TestReturnsCountAJourneyOnce is issue 13's "done when": one referral, alone in its area, taken
 // through contact, the first meeting, an employer contact and a 20-hour job start (each posted
-// twice, as a retried click would be); then, by time travel, the reminders run 16 weeks on sends
-// its specialist one outcome check however often it runs, and the "yes" is posted through that
-// email's own link. Once ReturnsFunction has caught up with the stream, the area's CSV for the
-// month counts each step exactly once.
+// twice, as a retried click would be); then, by time travel, the reminders runs: none the day
+// before the 16 weeks are up (the next day's run is the marker), then one outcome check however
+// often it runs, to the specialist only, and none ever for a second referral (in another area)
+// whose outcome was recorded. The "yes" is posted through the email's own link. Once
+// ReturnsFunction has caught up with the stream, the area's CSV for the month counts each step
+// exactly once.
 //
 // Not parallel: it moves the schedule's clock (as TestRemindersAndEscalations does).
 func TestReturnsCountAJourneyOnce(t *testing.T) {
@@ -199,18 +201,37 @@ func TestReturnsCountAJourneyOnce(t *testing.T) {
 	post("meeting", token, url.Values{})
 	post("employer-contact", token, url.Values{"date": {start.String()}})
 	post("job-start", token, url.Values{"startDate": {start.String()}, "hoursPerWeek": {"20"}, "selfEmployed": {"no"}})
+	answered, _ := submitAssigned(t) // in work, its outcome already recorded
+	postOutcomeAction(t, answered.ReferralID, "meeting", url.Values{})
+	postOutcomeAction(t, answered.ReferralID, "job-start", url.Values{"startDate": {start.String()}, "hoursPerWeek": {"16"}, "selfEmployed": {"no"}})
+	postOutcomeAction(t, answered.ReferralID, "outcome", url.Values{"sustained": {"yes"}})
 	streamsCaughtUp(t)
 
+	checks := func(id string) []sentEmail { return kinds(emails(t, id), "record the job outcome") }
 	due := start.AddDays(referral.OutcomeCheckDays)
-	for _, when := range []time.Time{londonAt(t, due, 9), londonAt(t, due, 10), londonAt(t, due.AddDays(1), 9)} {
-		remind(t, when)
-		if got := kinds(emails(t, r.ReferralID), "record the job outcome"); len(got) != 1 {
-			t.Fatalf("after the run at %s: %d outcome checks, want 1", when, len(got))
+	for _, run := range []struct {
+		when time.Time
+		want int // outcome checks about r after the run (each run is synchronous: its emails are sent)
+	}{
+		{londonAt(t, due.AddDays(-1), 9), 0},
+		{londonAt(t, due, 9), 1},
+		{londonAt(t, due, 10), 1},
+		{londonAt(t, due.AddDays(1), 9), 1},
+	} {
+		remind(t, run.when)
+		if got := checks(r.ReferralID); len(got) != run.want {
+			t.Fatalf("after the run at %s: %d outcome checks, want %d", run.when, len(got), run.want)
+		}
+		if got := checks(answered.ReferralID); len(got) != 0 {
+			t.Fatalf("after the run at %s: %d outcome checks about %s, whose outcome was recorded", run.when, len(got), answered.ReferralID)
 		}
 	}
-	check := kinds(emails(t, r.ReferralID), "record the job outcome")[0]
-	if to := check.Destination.To; len(to) != 1 || to[0] != specialist+"@example.org" {
-		t.Errorf("outcome check sent to %v, want the specialist", to)
+	check := checks(r.ReferralID)[0]
+	if to := check.Destination.To; len(to) != 1 || to[0] != specialist+"@example.org" || len(check.Destination.Cc) != 0 {
+		t.Errorf("outcome check sent to %v cc %v, want the specialist alone", to, check.Destination.Cc)
+	}
+	if !strings.Contains(check.Body.Text, "at least 7 hours a week in at least 13 of the weeks") {
+		t.Errorf("the outcome check does not ask the IPSPC question:\n%s", check.Body.Text)
 	}
 	id, linkToken := linkParts(t, signedLinkOf(t, check))
 	if id != r.ReferralID {
