@@ -168,10 +168,7 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 	// 2. The patient's open case.
 	if open != nil {
 		oldKey := itemKey(openPK(before.Area, before.PatientKey), openSK)
-		held := expression.AttributeNotExists(expression.Name("specialistId"))
-		if open.SpecialistID != "" {
-			held = expression.Name("specialistId").Equal(expression.Value(open.SpecialistID))
-		}
+		held := heldBy(open.SpecialistID)
 		switch {
 		case !moved:
 			item, err = update(oldKey, held.And(expression.Name("openCount").LessThanEqual(expression.Value(1))),
@@ -194,11 +191,7 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 	}
 	if moved && r.ReReferral {
 		// Joins the patient's open case in the new area, as read (same specialist, or waiting).
-		held := expression.AttributeNotExists(expression.Name("specialistId"))
-		if r.SpecialistID != "" {
-			held = expression.Name("specialistId").Equal(expression.Value(r.SpecialistID))
-		}
-		item, err := update(itemKey(openPK(r.Area, r.PatientKey), openSK), expression.AttributeExists(expression.Name(attrPK)).And(held),
+		item, err := update(itemKey(openPK(r.Area, r.PatientKey), openSK), expression.AttributeExists(expression.Name(attrPK)).And(heldBy(r.SpecialistID)),
 			expression.Add(expression.Name("openCount"), expression.Value(1)).Set(expression.Name("referralId"), expression.Value(r.ID)))
 		if err != nil {
 			return p, err
@@ -254,14 +247,10 @@ func (m *Moves) tableOf(key map[string]ddb.AttributeValue) string {
 // asRead is the condition of a move or a withdraw on the referral: still in the status, area and
 // specialist read (none while it was waitlisted).
 func asRead(r referral.Referral) expression.ConditionBuilder {
-	held := expression.AttributeNotExists(expression.Name("specialistId"))
-	if r.SpecialistID != "" {
-		held = expression.Name("specialistId").Equal(expression.Value(r.SpecialistID))
-	}
 	return expression.AttributeExists(expression.Name(attrPK)).
 		And(expression.Name("status").Equal(expression.Value(r.Status))).
 		And(expression.Name("area").Equal(expression.Value(r.Area))).
-		And(held)
+		And(heldBy(r.SpecialistID))
 }
 
 // referralMove is the update of the referral item from before to r: its specialist, and for a

@@ -317,12 +317,7 @@ func (p *Progress) planRelease(r referral.Referral, open *openItem, skipCaseload
 	default:
 		// The last open referral: the open case goes, and with it the capacity unit it holds for
 		// the specialist it names (none while it was waitlisted).
-		cond := expression.Name("openCount").LessThanEqual(expression.Value(1))
-		if open.SpecialistID == "" {
-			cond = cond.And(expression.AttributeNotExists(expression.Name("specialistId")))
-		} else {
-			cond = cond.And(expression.Name("specialistId").Equal(expression.Value(open.SpecialistID)))
-		}
+		cond := expression.Name("openCount").LessThanEqual(expression.Value(1)).And(heldBy(open.SpecialistID))
 		expr, err := expression.NewBuilder().WithCondition(cond).Build()
 		if err != nil {
 			return nil, err

@@ -399,12 +399,7 @@ func (s *Referrals) writeOpenCase(r referral.Referral, open *openItem) (ddb.Tran
 			ReturnValuesOnConditionCheckFailure: ddb.ReturnValuesOnConditionCheckFailureAllOld,
 		}}, nil
 	}
-	cond := expression.AttributeExists(expression.Name(attrPK))
-	if open.SpecialistID == "" {
-		cond = cond.And(expression.AttributeNotExists(expression.Name("specialistId")))
-	} else {
-		cond = cond.And(expression.Name("specialistId").Equal(expression.Value(open.SpecialistID)))
-	}
+	cond := expression.AttributeExists(expression.Name(attrPK)).And(heldBy(open.SpecialistID))
 	update := expression.Add(expression.Name("openCount"), expression.Value(1)).
 		Set(expression.Name("referralId"), expression.Value(r.ID))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()

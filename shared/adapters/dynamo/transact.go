@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -54,4 +55,13 @@ func transact(ctx context.Context, client transactAPI, attempts int, what string
 		}
 	}
 	return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempts, lastErr)
+}
+
+// heldBy is the condition that an item (a referral or an open case) is with specialistID, or
+// with nobody when it is "" (waitlisted).
+func heldBy(specialistID string) expression.ConditionBuilder {
+	if specialistID == "" {
+		return expression.AttributeNotExists(expression.Name("specialistId"))
+	}
+	return expression.Name("specialistId").Equal(expression.Value(specialistID))
 }

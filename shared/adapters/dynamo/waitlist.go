@@ -136,7 +136,7 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 	}
 	if caseload != nil && open != nil {
 		// The open case now belongs to the specialist: later re-referrals follow it there.
-		openCond := expression.AttributeExists(expression.Name(attrPK)).And(expression.AttributeNotExists(expression.Name("specialistId")))
+		openCond := expression.AttributeExists(expression.Name(attrPK)).And(heldBy(""))
 		openExpr, err := expression.NewBuilder().WithCondition(openCond).
 			WithUpdate(expression.Set(expression.Name("specialistId"), expression.Value(r.SpecialistID))).Build()
 		if err != nil {
