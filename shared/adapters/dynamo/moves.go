@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -146,15 +144,7 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 	r := t.Referral
 	add := func(item ddb.TransactWriteItem) int { p.items = append(p.items, item); return len(p.items) - 1 }
 	update := func(key map[string]ddb.AttributeValue, cond expression.ConditionBuilder, u expression.UpdateBuilder) (ddb.TransactWriteItem, error) {
-		expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(u).Build()
-		if err != nil {
-			return ddb.TransactWriteItem{}, err
-		}
-		return ddb.TransactWriteItem{Update: &ddb.Update{
-			TableName: aws.String(m.tableOf(key)), Key: key,
-			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}}, nil
+		return updateItem(m.tables.Referrals, key, cond, u) // the caseloads: releaseCaseload, incrementCaseload
 	}
 
 	// 1. The referral, as read.
@@ -215,8 +205,7 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 
 	// 3. Caseloads.
 	if rel := t.Caseload.Release; rel != "" && !skipRelease {
-		item, err := update(itemKey(areaPK(before.Area), specialistSK(rel)), expression.Name("caseload").GreaterThan(expression.Value(0)),
-			expression.Set(expression.Name("caseload"), expression.Name("caseload").Minus(expression.Value(1))))
+		item, err := releaseCaseload(m.tables.Directory, before.Area, rel)
 		if err != nil {
 			return p, err
 		}
@@ -235,13 +224,6 @@ func (m *Moves) plan(before referral.Referral, t referral.Transition, open *open
 		add(ddb.TransactWriteItem{Delete: &ddb.Delete{TableName: &m.tables.Referrals, Key: itemKey(referralPK(r.ID), noticeSK(n))}})
 	}
 	return p, nil
-}
-
-func (m *Moves) tableOf(key map[string]ddb.AttributeValue) string {
-	if pk, ok := key[attrPK].(*ddb.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, areaPrefix) {
-		return m.tables.Directory
-	}
-	return m.tables.Referrals
 }
 
 // asRead is the condition of a move or a withdraw on the referral: still in the status, area and

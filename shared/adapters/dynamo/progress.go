@@ -204,15 +204,10 @@ func (p *Progress) retain(u expression.UpdateBuilder, at time.Time) expression.U
 // caseload is already 0 (or the specialist has left the directory) there is nothing to release:
 // the end goes ahead without step 3.
 func (p *Progress) end(ctx context.Context, what string, r referral.Referral, e referral.Event, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	first, err := updateItem(p.tables.Referrals, itemKey(referralPK(r.ID), referralSK), cond, update)
 	if err != nil {
 		return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
 	}
-	first := ddb.TransactWriteItem{Update: &ddb.Update{
-		TableName: &p.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}
 	// Two requests with the same event (the same instant, by two people) must not share a token:
 	// DynamoDB would refuse the second as a mismatched repeat of the first.
 	call := rand.Text()
@@ -303,17 +298,12 @@ func (p *Progress) planRelease(r referral.Referral, open *openItem, skipCaseload
 		}})
 	case open.OpenCount > 1:
 		// Another referral of the patient is still open: it keeps the capacity.
-		cond := expression.Name("openCount").GreaterThan(expression.Value(1))
-		update := expression.Set(expression.Name("openCount"), expression.Name("openCount").Minus(expression.Value(1)))
-		expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+		item, err := updateItem(p.tables.Referrals, openKey, expression.Name("openCount").GreaterThan(expression.Value(1)),
+			expression.Set(expression.Name("openCount"), expression.Name("openCount").Minus(expression.Value(1))))
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
-			TableName: &p.tables.Referrals, Key: openKey,
-			ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}})
+		items = append(items, item)
 	default:
 		// The last open referral: the open case goes, and with it the capacity unit it holds for
 		// the specialist it names (none while it was waitlisted).
@@ -327,17 +317,11 @@ func (p *Progress) planRelease(r referral.Referral, open *openItem, skipCaseload
 			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}})
 		if open.SpecialistID != "" && !skipCaseload {
-			cond := expression.Name("caseload").GreaterThan(expression.Value(0))
-			update := expression.Set(expression.Name("caseload"), expression.Name("caseload").Minus(expression.Value(1)))
-			expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+			item, err := releaseCaseload(p.tables.Directory, r.Area, open.SpecialistID)
 			if err != nil {
 				return nil, err
 			}
-			items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
-				TableName: &p.tables.Directory, Key: itemKey(areaPK(r.Area), specialistSK(open.SpecialistID)),
-				ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-			}})
+			items = append(items, item)
 		}
 	}
 	return items, nil

@@ -285,18 +285,11 @@ func (s *Referrals) incrementCaseload(area, specialistID string) (*ddb.TransactW
 		And(expression.Name("active").Equal(expression.Value(true))).
 		And(expression.Name("caseload").LessThan(expression.Name("capacity")))
 	update := expression.Set(expression.Name("caseload"), expression.Name("caseload").Plus(expression.Value(1)))
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	item, err := updateItem(s.tables.Directory, itemKey(areaPK(area), specialistSK(specialistID)), cond, update)
 	if err != nil {
 		return nil, err
 	}
-	return &ddb.TransactWriteItem{Update: &ddb.Update{
-		TableName:                 &s.tables.Directory,
-		Key:                       itemKey(areaPK(area), specialistSK(specialistID)),
-		ConditionExpression:       expr.Condition(),
-		UpdateExpression:          expr.Update(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}, nil
+	return &item, nil
 }
 
 func (s *Referrals) putReferral(r referral.Referral, claim *referral.Idempotency) (ddb.TransactWriteItem, error) {

@@ -65,3 +65,23 @@ func heldBy(specialistID string) expression.ConditionBuilder {
 	}
 	return expression.Name("specialistId").Equal(expression.Value(specialistID))
 }
+
+// updateItem is a transaction's conditional update of the item at key in table.
+func updateItem(table string, key map[string]ddb.AttributeValue, cond expression.ConditionBuilder, u expression.UpdateBuilder) (ddb.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(u).Build()
+	if err != nil {
+		return ddb.TransactWriteItem{}, err
+	}
+	return ddb.TransactWriteItem{Update: &ddb.Update{
+		TableName: aws.String(table), Key: key,
+		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// releaseCaseload gives back one unit of a specialist's caseload, on condition that it is above 0.
+func releaseCaseload(directory, area, specialistID string) (ddb.TransactWriteItem, error) {
+	return updateItem(directory, itemKey(areaPK(area), specialistSK(specialistID)),
+		expression.Name("caseload").GreaterThan(expression.Value(0)),
+		expression.Set(expression.Name("caseload"), expression.Name("caseload").Minus(expression.Value(1))))
+}

@@ -122,31 +122,23 @@ func (s *Referrals) planAssignment(ctx context.Context, r referral.Referral, now
 		Remove(expression.Name("waitArea")).
 		Remove(expression.Name("waitSince"))
 	update = withDue(update, r)
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	item, err := updateItem(s.tables.Referrals, itemKey(referralPK(r.ID), referralSK), cond, update)
 	if err != nil {
 		return nil, r, false, err
 	}
-	items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
-		TableName: &s.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}})
+	items = append(items, item)
 	if caseload != nil {
 		items = append(items, *caseload)
 	}
 	if caseload != nil && open != nil {
 		// The open case now belongs to the specialist: later re-referrals follow it there.
 		openCond := expression.AttributeExists(expression.Name(attrPK)).And(heldBy(""))
-		openExpr, err := expression.NewBuilder().WithCondition(openCond).
-			WithUpdate(expression.Set(expression.Name("specialistId"), expression.Value(r.SpecialistID))).Build()
+		item, err := updateItem(s.tables.Referrals, itemKey(openPK(r.Area, r.PatientKey), openSK), openCond,
+			expression.Set(expression.Name("specialistId"), expression.Value(r.SpecialistID)))
 		if err != nil {
 			return nil, r, false, err
 		}
-		items = append(items, ddb.TransactWriteItem{Update: &ddb.Update{
-			TableName: &s.tables.Referrals, Key: itemKey(openPK(r.Area, r.PatientKey), openSK),
-			ConditionExpression: openExpr.Condition(), UpdateExpression: openExpr.Update(),
-			ExpressionAttributeNames: openExpr.Names(), ExpressionAttributeValues: openExpr.Values(),
-		}})
+		items = append(items, item)
 	}
 	return items, r, false, nil
 }
