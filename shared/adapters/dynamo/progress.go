@@ -219,7 +219,7 @@ func (p *Progress) end(ctx context.Context, what string, r referral.Referral, e 
 				return fmt.Errorf("%s referral %s: %w (last: %v)", what, r.ID, err, lastErr)
 			}
 		}
-		open, err := p.readOpenCase(ctx, r)
+		open, err := readOpenCase(ctx, p.client, p.tables.Referrals, r)
 		if err != nil {
 			return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
 		}
@@ -256,27 +256,6 @@ func (p *Progress) end(ctx context.Context, what string, r referral.Referral, e 
 		}
 	}
 	return fmt.Errorf("%s referral %s: gave up after %d attempts: %w", what, r.ID, p.MaxAttempts, lastErr)
-}
-
-// readOpenCase returns the patient's open case in r's area, or nil if there is none.
-func (p *Progress) readOpenCase(ctx context.Context, r referral.Referral) (*openItem, error) {
-	if err := hasPatientKey(r); err != nil {
-		return nil, err
-	}
-	out, err := p.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &p.tables.Referrals, Key: itemKey(openPK(r.Area, r.PatientKey), openSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read open case: %w", err)
-	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	var open openItem
-	if err := unmarshalMap(out.Item, &open); err != nil {
-		return nil, fmt.Errorf("decode open case: %w", err)
-	}
-	return &open, nil
 }
 
 // planRelease is steps 2 and 3 of end: the release of the patient's open case in r's area and,

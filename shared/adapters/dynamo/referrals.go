@@ -413,18 +413,35 @@ func (s *Referrals) writeOpenCase(r referral.Referral, open *openItem) (ddb.Tran
 // openCase decodes the open case returned by a failed condition; nil (it has since closed) means
 // route as a new patient.
 func (s *Referrals) openCase(ctx context.Context, old map[string]ddb.AttributeValue, r referral.Referral) (*openItem, error) {
+	if old == nil {
+		return readOpenCase(ctx, s.client, s.tables.Referrals, r)
+	}
 	if err := hasPatientKey(r); err != nil {
 		return nil, err
 	}
-	if old == nil {
-		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: &s.tables.Referrals, Key: itemKey(openPK(r.Area, r.PatientKey), openSK), ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read open case: %w", err)
-		}
-		old = out.Item
+	return decodeOpenCase(old)
+}
+
+// getItemAPI is the one call readOpenCase makes.
+type getItemAPI interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// readOpenCase reads the patient's open case in r's area (consistent), or nil if there is none.
+func readOpenCase(ctx context.Context, client getItemAPI, table string, r referral.Referral) (*openItem, error) {
+	if err := hasPatientKey(r); err != nil {
+		return nil, err
 	}
+	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &table, Key: itemKey(openPK(r.Area, r.PatientKey), openSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read open case: %w", err)
+	}
+	return decodeOpenCase(out.Item)
+}
+
+func decodeOpenCase(old map[string]ddb.AttributeValue) (*openItem, error) {
 	if len(old) == 0 {
 		return nil, nil
 	}
