@@ -70,15 +70,7 @@ func BackfillDue(ctx context.Context, client BackfillAPI, table string, dryRun b
 					cond = cond.And(expression.AttributeNotExists(expression.Name(name)))
 				}
 			}
-			expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(withDue(expression.UpdateBuilder{}, r)).Build()
-			if err != nil {
-				return out, err
-			}
-			_, err = client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: aws.String(table), Key: itemKey(stringAttr(item, attrPK), referralSK),
-				ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-			})
+			err = conditionalUpdate(ctx, client, table, itemKey(stringAttr(item, attrPK), referralSK), cond, withDue(expression.UpdateBuilder{}, r))
 			var failed *ddb.ConditionalCheckFailedException
 			switch {
 			case errors.As(err, &failed):

@@ -192,26 +192,18 @@ func (n *Notifications) Claim(ctx context.Context, referralID string, notice not
 func (n *Notifications) Confirm(ctx context.Context, referralID string, notice notification.Notice, claimant, messageID string, event referral.Event) error {
 	kind := notice.String()
 	mine := expression.Name("claimant").Equal(expression.Value(claimant))
-	sentExpr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(withoutDue(
+	sent, err := updateItem(n.table, itemKey(referralPK(referralID), noticeSK(notice)), mine, withoutDue(
 		expression.Set(expression.Name("status"), expression.Value(notificationSent)).
 			Set(expression.Name("messageId"), expression.Value(messageID)).
-			Set(expression.Name("sentAt"), expression.Value(event.At.Unix())))).Build()
+			Set(expression.Name("sentAt"), expression.Value(event.At.Unix()))))
 	if err != nil {
 		return err
 	}
-	eventExpr, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrPK))).WithUpdate(
-		expression.Set(expression.Name("events"), expression.ListAppend(expression.Name("events"), expression.Value(eventList(event))))).Build()
+	audit, err := updateItem(n.table, itemKey(referralPK(referralID), referralSK), expression.AttributeExists(expression.Name(attrPK)), appendEvent(event))
 	if err != nil {
 		return err
 	}
-	_, err = n.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{
-		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
-			ConditionExpression: sentExpr.Condition(), UpdateExpression: sentExpr.Update(),
-			ExpressionAttributeNames: sentExpr.Names(), ExpressionAttributeValues: sentExpr.Values()}},
-		{Update: &ddb.Update{TableName: &n.table, Key: itemKey(referralPK(referralID), referralSK),
-			ConditionExpression: eventExpr.Condition(), UpdateExpression: eventExpr.Update(),
-			ExpressionAttributeNames: eventExpr.Names(), ExpressionAttributeValues: eventExpr.Values()}},
-	}})
+	_, err = n.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddb.TransactWriteItem{sent, audit}})
 	if err != nil {
 		return fmt.Errorf("confirm %s email for %s: %w", kind, referralID, err)
 	}
@@ -226,20 +218,12 @@ func (n *Notifications) Confirm(ctx context.Context, referralID string, notice n
 func (n *Notifications) Hold(ctx context.Context, r referral.Referral, notice notification.Notice, claimant string, now time.Time) error {
 	mine := expression.Name("claimant").Equal(expression.Value(claimant)).
 		And(expression.Name("status").Equal(expression.Value(notificationSending)))
-	expr, err := expression.NewBuilder().WithCondition(mine).WithUpdate(
+	err := conditionalUpdate(ctx, n.client, n.table, itemKey(referralPK(r.ID), noticeSK(notice)), mine,
 		expression.Set(expression.Name("status"), expression.Value(notificationUnknown)).
 			Set(expression.Name("claimedAt"), expression.Value(now.Unix())).
 			Set(expression.Name("dueShard"), expression.Value(r.Area)).
 			Set(expression.Name("dueAt"), expression.Value(calendar.DateOf(now.Add(n.Lease)).String())).
-			Set(expression.Name("dueKind"), expression.Value(dueRedrive))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &n.table, Key: itemKey(referralPK(r.ID), noticeSK(notice)),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
+			Set(expression.Name("dueKind"), expression.Value(dueRedrive)))
 	if err != nil {
 		return fmt.Errorf("hold %s email for %s: %w", notice, r.ID, err)
 	}
@@ -268,16 +252,7 @@ func (n *Notifications) Release(ctx context.Context, referralID string, notice n
 		if _, due := failed.Item["dueShard"]; !due {
 			return nil // not ours any more: nothing to give back
 		}
-		owed, berr := expression.NewBuilder().WithCondition(mine).
-			WithUpdate(expression.Set(expression.Name("status"), expression.Value(notificationOwed))).Build()
-		if berr != nil {
-			return berr
-		}
-		_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &n.table, Key: key,
-			ConditionExpression: owed.Condition(), UpdateExpression: owed.Update(),
-			ExpressionAttributeNames: owed.Names(), ExpressionAttributeValues: owed.Values(),
-		})
+		err = conditionalUpdate(ctx, n.client, n.table, key, mine, expression.Set(expression.Name("status"), expression.Value(notificationOwed)))
 		if errors.As(err, &failed) {
 			return nil
 		}
@@ -292,16 +267,8 @@ func (n *Notifications) Release(ctx context.Context, referralID string, notice n
 // moved on while the notice was held), so the sweep stops visiting it; the record itself stays.
 // Nothing to forget is no error.
 func (n *Notifications) Forget(ctx context.Context, referralID string, notice notification.Notice) error {
-	expr, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name("dueShard"))).
-		WithUpdate(withoutDue(expression.UpdateBuilder{})).Build()
-	if err != nil {
-		return err
-	}
-	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &n.table, Key: itemKey(referralPK(referralID), noticeSK(notice)),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
+	err := conditionalUpdate(ctx, n.client, n.table, itemKey(referralPK(referralID), noticeSK(notice)),
+		expression.AttributeExists(expression.Name("dueShard")), withoutDue(expression.UpdateBuilder{}))
 	var failed *ddb.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {
 		return fmt.Errorf("forget %s email for %s: %w", notice, referralID, err)

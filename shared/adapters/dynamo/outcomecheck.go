@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
@@ -25,15 +24,7 @@ func (n *Notifications) ClearOutcomeCheck(ctx context.Context, r referral.Referr
 	if r.Status.Open() {
 		update = expression.Set(expression.Name("dueAt"), expression.Value(noDeadline)).Remove(expression.Name("dueKind"))
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
-	if err != nil {
-		return err
-	}
-	_, err = n.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &n.table, Key: itemKey(referralPK(r.ID), referralSK),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
+	err := conditionalUpdate(ctx, n.client, n.table, itemKey(referralPK(r.ID), referralSK), cond, update)
 	var failed *ddb.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {
 		return fmt.Errorf("clear outcome check of %s: %w", r.ID, err)

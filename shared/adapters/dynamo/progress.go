@@ -112,15 +112,7 @@ func (p *Progress) RecordOutcome(ctx context.Context, r referral.Referral, t ref
 }
 
 func (p *Progress) update(ctx context.Context, what string, r referral.Referral, cond expression.ConditionBuilder, update expression.UpdateBuilder) error {
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
-	if err != nil {
-		return fmt.Errorf("%s referral %s: %w", what, r.ID, err)
-	}
-	_, err = p.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &p.tables.Referrals, Key: itemKey(referralPK(r.ID), referralSK),
-		ConditionExpression: expr.Condition(), UpdateExpression: expr.Update(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
+	err := conditionalUpdate(ctx, p.client, p.tables.Referrals, itemKey(referralPK(r.ID), referralSK), cond, update)
 	var failed *ddb.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
 		return referral.ErrChanged

@@ -85,3 +85,24 @@ func releaseCaseload(directory, area, specialistID string) (ddb.TransactWriteIte
 		expression.Name("caseload").GreaterThan(expression.Value(0)),
 		expression.Set(expression.Name("caseload"), expression.Name("caseload").Minus(expression.Value(1))))
 }
+
+// updateItemAPI is the one call conditionalUpdate makes.
+type updateItemAPI interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// conditionalUpdate runs one conditional UpdateItem of the item at key in table; a failed
+// condition is UpdateItem's *ddb.ConditionalCheckFailedException, for the caller to judge.
+func conditionalUpdate(ctx context.Context, client updateItemAPI, table string, key map[string]ddb.AttributeValue, cond expression.ConditionBuilder, u expression.UpdateBuilder) error {
+	item, err := updateItem(table, key, cond, u)
+	if err != nil {
+		return err
+	}
+	up := item.Update
+	_, err = client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: up.TableName, Key: up.Key,
+		ConditionExpression: up.ConditionExpression, UpdateExpression: up.UpdateExpression,
+		ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
+	})
+	return err
+}
