@@ -8,7 +8,6 @@ package returns
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -132,11 +131,11 @@ func Facts(r referral.Referral) []Fact {
 				employerIndex, firstEmployer = i, d
 			}
 		case referral.EventJobStarted:
-			job, ok := parseJob(e.Detail)
-			if !ok {
+			job, ok := referral.ParseJobDetail(e.Detail)
+			if !ok || job.HoursPerWeek < 1 {
 				continue
 			}
-			jm := job.start
+			jm := job.Start
 			b.add(jm, JobStarts, "", 1)
 			if !haveJob {
 				haveJob = true
@@ -145,7 +144,7 @@ func Facts(r referral.Referral) []Fact {
 					b.add(jm, FirstJobStartsUnemployed, "", 1)
 				}
 			}
-			if job.hours >= 16 {
+			if job.HoursPerWeek >= 16 {
 				b.add(jm, JobStarts16Hours, "", 1)
 			}
 		case referral.EventOutcome:
@@ -298,24 +297,6 @@ func details(s string) map[string]string {
 		}
 	}
 	return kv
-}
-
-type job struct {
-	start calendar.Date
-	hours int
-}
-
-func parseJob(detail string) (job, bool) {
-	kv := details(detail)
-	start, err := calendar.ParseDate(kv["start"])
-	if err != nil {
-		return job{}, false
-	}
-	hours, err := strconv.Atoi(kv["hours"])
-	if err != nil || hours < 1 {
-		return job{}, false
-	}
-	return job{start: start, hours: hours}, true
 }
 
 func daysBetween(a, b calendar.Date) int {
