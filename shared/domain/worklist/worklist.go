@@ -110,12 +110,6 @@ type Worklist struct {
 	Open        []Open // by reference
 }
 
-// Statuses a reassign or transfer may start from (SPEC §9's table).
-var (
-	ReassignFrom = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged, referral.StatusInWork}
-	TransferFrom = []referral.Status{referral.StatusWaitlisted, referral.StatusAssigned, referral.StatusContacted}
-)
-
 // Build turns what the store read into the worklist as of now. Only open referrals count; a
 // referral of another area (a stale index entry) is left out.
 func Build(s Snapshot, now time.Time) Worklist {
@@ -135,7 +129,7 @@ func Build(s Snapshot, now time.Time) Worklist {
 			w.Overdue = append(w.Overdue, Overdue{ReferralID: r.ID, Person: p, SpecialistID: r.SpecialistID, What: what, Attempts: Attempts(r)})
 		}
 		o := Open{ReferralID: r.ID, Person: p, Status: r.Status, SpecialistID: r.SpecialistID,
-			CanReassign: slices.Contains(ReassignFrom, r.Status), CanTransfer: slices.Contains(TransferFrom, r.Status)}
+			CanReassign: r.Status.Reassignable(), CanTransfer: r.Status.Transferable()}
 		if o.CanReassign {
 			o.ReassignTo = ReassignChoices(w.Specialists, r.SpecialistID)
 		}
