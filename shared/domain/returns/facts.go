@@ -186,8 +186,7 @@ func Facts(r referral.Referral) []Fact {
 		}
 	}
 	if employerIndex >= 0 && haveMet {
-		days := daysBetween(firstMet, firstEmployer)
-		if days >= 0 && days <= 30 {
+		if !firstEmployer.Before(firstMet) && !firstEmployer.After(firstMet.AddDays(30)) {
 			// Keyed on the first meeting, which never changes, not on the employer contact: an
 			// earlier-dated contact recorded later must replace this fact, not add a second one.
 			b.index, b.seq = metIndex, employerSeq
@@ -297,10 +296,4 @@ func details(s string) map[string]string {
 		}
 	}
 	return kv
-}
-
-func daysBetween(a, b calendar.Date) int {
-	ta := time.Date(a.Year, a.Month, a.Day, 0, 0, 0, 0, time.UTC)
-	tb := time.Date(b.Year, b.Month, b.Day, 0, 0, 0, 0, time.UTC)
-	return int(tb.Sub(ta).Hours() / 24)
 }
