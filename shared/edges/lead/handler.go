@@ -229,7 +229,7 @@ func readForm(req events.APIGatewayV2HTTPRequest, post bool) (url.Values, events
 	unreadable := func(status int, outcome string) (url.Values, events.APIGatewayV2HTTPResponse, string) {
 		return nil, errorPage(status, "Sorry, we could not read that", "Use the forms on your worklist. Nothing has been changed."), outcome
 	}
-	media, _, err := mime.ParseMediaType(header(req, "content-type"))
+	media, _, err := mime.ParseMediaType(httpedge.Header(req, "content-type"))
 	if err != nil || media != "application/x-www-form-urlencoded" {
 		return unreadable(http.StatusUnsupportedMediaType, "unsupported-media-type")
 	}
@@ -250,15 +250,6 @@ func readForm(req events.APIGatewayV2HTTPRequest, post bool) (url.Values, events
 		form.Set(web.LinkTokenField, q.Get(web.LinkTokenField))
 	}
 	return form, events.APIGatewayV2HTTPResponse{}, ""
-}
-
-func header(req events.APIGatewayV2HTTPRequest, name string) string {
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
 }
 
 func withAllow(res events.APIGatewayV2HTTPResponse, allow string) events.APIGatewayV2HTTPResponse {
