@@ -83,7 +83,7 @@ func (h *Handler) referrer(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if out.Erased && h.Metrics != nil {
 		h.Metrics.Count(MetricEnteredInError, 1, nil)
 	}
-	return page(http.StatusOK, func(b *strings.Builder) error {
+	return httpedge.Page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderWithdrawn(b, web.WithdrawnPage{Referral: out.Referral, AlreadyRecorded: out.AlreadyRecorded, Token: token})
 	}), line
 }
@@ -97,7 +97,7 @@ func (h *Handler) statusPage(ctx context.Context, status int, r referral.Referra
 			area = name
 		}
 	}
-	return page(status, func(b *strings.Builder) error {
+	return httpedge.Page(status, func(b *strings.Builder) error {
 		return web.RenderReferrerStatus(b, web.StatusPage{Referral: r, AreaName: area, Token: token, Errors: errs, Reason: reason})
 	})
 }
