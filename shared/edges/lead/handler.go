@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -57,7 +58,11 @@ type Handler struct {
 	Budget time.Duration
 }
 
-var areaSlug = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// slug compiles at first use, as the directory's does: init time is every function's cold start.
+var slug = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`) })
+
+// validSlug is the directory's rule for area and specialist ids: a lower-case slug of at most 64.
+func validSlug(s string) bool { return len(s) <= 64 && slug().MatchString(s) }
 
 // route is a parsed request path.
 type route struct {
@@ -69,10 +74,10 @@ func parsePath(p string) (route, bool) {
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	switch {
 	case len(parts) == 3 && parts[0] == "areas" && (parts[2] == "worklist" || parts[2] == "report"):
-		return route{area: parts[1], report: parts[2] == "report"}, areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64
+		return route{area: parts[1], report: parts[2] == "report"}, validSlug(parts[1])
 	case len(parts) == 5 && parts[0] == "areas" && parts[2] == "referrals" && (parts[4] == "reassign" || parts[4] == "transfer"):
 		return route{area: parts[1], referralID: parts[3], action: parts[4]},
-			areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64 && referral.ValidID(parts[3])
+			validSlug(parts[1]) && referral.ValidID(parts[3])
 	}
 	return route{}, false
 }
@@ -155,7 +160,7 @@ func (h *Handler) move(ctx context.Context, rt route, form url.Values, token str
 	switch rt.action {
 	case "reassign":
 		specialist := strings.TrimSpace(form.Get(web.SpecialistField))
-		if !areaSlug.MatchString(specialist) || len(specialist) > 64 {
+		if !validSlug(specialist) {
 			result.Outcome = web.LeadNoSpecialist
 			return resultPage(result), string(result.Outcome), rt, nil
 		}
