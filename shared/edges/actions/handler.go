@@ -214,18 +214,14 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist string,
 	code := referral.ErrorCode(err)
 	status := httpedge.Status(code)
 	line.Outcome = strings.ReplaceAll(string(code), "_", "-")
-	var safe *referral.Error
-	if errors.As(err, &safe) && (code == referral.CodeInvalid || code == referral.CodeConflict) && r.ID != "" {
-		fields := safe.Fields
-		if len(fields) == 0 {
-			fields = []referral.FieldError{{Message: safe.Message}}
-		}
+	if fields, ok := shownAgain(err, r); ok {
 		line.ReferralStatus = r.Status
 		return httpedge.Page(status, func(b *strings.Builder) error {
 			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Errors: fields,
 				Reason: form.Get(referral.ReasonField), Values: form, Today: calendar.DateOf(h.Now())})
 		}), line
 	}
+	var safe *referral.Error
 	switch {
 	case status == http.StatusNotFound:
 		return notFound(), line
@@ -237,11 +233,25 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist string,
 			"We could not check or record this just now. Try again in a few minutes: go back to the referral and check what it shows.")
 		res.Headers["Retry-After"] = "5"
 		return res, line
-	case status >= 500 || safe == nil:
+	case status >= 500 || !errors.As(err, &safe):
 		line.Err, line.Outcome = err, "internal"
 		return httpedge.ErrorPage(http.StatusInternalServerError, "", ""), line
 	}
 	return httpedge.ErrorPage(status, "", safe.Message), line
+}
+
+// shownAgain returns what to show above the page of r when err is a field error or a conflict
+// about it (r was read): the fields, or the message. ok is false for every other error.
+func shownAgain(err error, r referral.Referral) (fields []referral.FieldError, ok bool) {
+	var safe *referral.Error
+	code := referral.ErrorCode(err)
+	if !errors.As(err, &safe) || code != referral.CodeInvalid && code != referral.CodeConflict || r.ID == "" {
+		return nil, false
+	}
+	if len(safe.Fields) == 0 {
+		return []referral.FieldError{{Message: safe.Message}}, true
+	}
+	return safe.Fields, true
 }
 
 // refused answers a token that did not check: 403, saying so when it has only expired (then with
