@@ -118,10 +118,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
-	method, p := req.RequestContext.HTTP.Method, req.RawPath
-	if p == "" {
-		p = req.RequestContext.HTTP.Path
-	}
+	method, p := req.RequestContext.HTTP.Method, httpedge.Path(req)
 	rest, ok := strings.CutPrefix(p, "/referrals/")
 	if !ok {
 		return notFound(), httpedge.Line{Outcome: "not-found"}

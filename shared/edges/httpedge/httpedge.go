@@ -66,6 +66,14 @@ func Header(req events.APIGatewayV2HTTPRequest, name string) string {
 	return ""
 }
 
+// Path is the request's path: RawPath, or the request context's when a caller left it empty.
+func Path(req events.APIGatewayV2HTTPRequest) string {
+	if req.RawPath != "" {
+		return req.RawPath
+	}
+	return req.RequestContext.HTTP.Path
+}
+
 // Line is what a request's one log line says besides method, route, path and status. It never
 // holds patient data or a token: set ReferralID only once it has the shape of a reference.
 type Line struct {

@@ -91,11 +91,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 func (h *Handler) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, route, error) {
-	p := req.RawPath
-	if p == "" {
-		p = req.RequestContext.HTTP.Path
-	}
-	rt, ok := parsePath(p)
+	rt, ok := parsePath(httpedge.Path(req))
 	if !ok {
 		return httpedge.ErrorPage(http.StatusNotFound, "", ""), "not-found", route{}, nil
 	}
