@@ -156,10 +156,7 @@ func (n *Notifier) Referral(ctx context.Context, referralID string) error {
 		}
 		return err
 	}
-	// The notices share the referral's area and specialist: read each once for all of them.
-	once := *n
-	once.People = &peopleOnce{People: n.People}
-	n = &once
+	n = n.oneReferral()
 	var errs, unknown []error
 	for _, notice := range Due(r) {
 		if sent[notice] {
@@ -212,6 +209,14 @@ func (n *Notifier) LeadCopy(ctx context.Context, r referral.Referral, notice Not
 		return nil, nil
 	}
 	return &c, nil
+}
+
+// oneReferral is n for the emails about one referral: they share its area and specialist, so
+// each is read from the directory once for all of them.
+func (n *Notifier) oneReferral() *Notifier {
+	c := *n
+	c.People = &peopleOnce{People: n.People}
+	return &c
 }
 
 // peopleOnce memoises the directory reads made for one referral's emails; failures are not kept.
