@@ -33,7 +33,7 @@ func (r Referral) Jobs() []Job {
 	for _, e := range r.Events {
 		switch e.Type {
 		case EventJobStarted:
-			if j, ok := parseJob(e.Detail); ok {
+			if j, ok := ParseJobDetail(e.Detail); ok {
 				jobs = append(jobs, j)
 			}
 		case EventOutcome:
@@ -45,8 +45,9 @@ func (r Referral) Jobs() []Job {
 	return jobs
 }
 
-func parseJob(detail string) (Job, bool) {
-	var j Job
+// ParseJobDetail reads a job-started event's Detail (JobDetail's format); ok is false when it has
+// no readable start date or its hours are not a whole number. The one reader of that format.
+func ParseJobDetail(detail string) (j Job, ok bool) {
 	var err error
 	for _, kv := range strings.Split(detail, ";") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -75,7 +76,7 @@ func (r Referral) OutcomeCheckDue() (day calendar.Date, ok bool) {
 		case EventOutcome:
 			return calendar.Date{}, false
 		case EventJobStarted:
-			if j, parsed := parseJob(e.Detail); parsed && first == nil {
+			if j, parsed := ParseJobDetail(e.Detail); parsed && first == nil {
 				first = &j
 			}
 		}

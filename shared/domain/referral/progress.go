@@ -221,24 +221,6 @@ func (req ActionRequest) command() Command {
 	return c
 }
 
-// Next says what action a would do to r, by Apply's rules: the status r moves to, or
-// already=true when a was already recorded, or a conflict *Error when a no longer makes sense.
-// It does not check the close reason.
-func Next(r Referral, a Action) (to Status, already bool, err error) {
-	k, ok := kindOf[a]
-	if !ok {
-		return r.Status, false, Errorf(CodeNotFound, "Page not found")
-	}
-	t, err := Apply(r, Command{Kind: k, Actor: ActorSpecialist, Reason: CloseReasons[0], Method: ContactAttemptMethods[0]}, time.Time{})
-	switch {
-	case err != nil:
-		return r.Status, false, err
-	case t.AlreadyRecorded:
-		return r.Status, true, nil
-	}
-	return t.Referral.Status, false, nil
-}
-
 // FirstEvent returns the earliest event of the given type in r's history: when contact was
 // recorded (EventContacted), the first meeting (EventMet), and so on.
 func (r Referral) FirstEvent(eventType string) (Event, bool) {

@@ -138,7 +138,7 @@ func TestNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %s %v", tt.action, tt.status, tt.events), func(t *testing.T) {
 			t.Parallel()
-			to, already, err := Next(progressReferral(tt.status, "ann", tt.events...), tt.action)
+			to, already, err := next(progressReferral(tt.status, "ann", tt.events...), tt.action)
 			if to != tt.wantTo || already != tt.wantAlready || codeOf(err) != tt.wantCode {
 				t.Errorf("Next = %s, already %v, err %v; want %s, %v, code %q", to, already, err, tt.wantTo, tt.wantAlready, tt.wantCode)
 			}
@@ -361,3 +361,21 @@ func TestDrainFunc(t *testing.T) {
 
 // eventOf is the audit event each action appends.
 var eventOf = map[Action]string{ActionContact: EventContacted, ActionMeeting: EventMet, ActionClose: EventClosed}
+
+// next says what action a would do to r, by Apply's rules (the table TestNext reads): the status r moves to, or
+// already=true when a was already recorded, or a conflict *Error when a no longer makes sense.
+// It does not check the close reason.
+func next(r Referral, a Action) (to Status, already bool, err error) {
+	k, ok := kindOf[a]
+	if !ok {
+		return r.Status, false, Errorf(CodeNotFound, "Page not found")
+	}
+	t, err := Apply(r, Command{Kind: k, Actor: ActorSpecialist, Reason: CloseReasons[0], Method: ContactAttemptMethods[0]}, time.Time{})
+	switch {
+	case err != nil:
+		return r.Status, false, err
+	case t.AlreadyRecorded:
+		return r.Status, true, nil
+	}
+	return t.Referral.Status, false, nil
+}

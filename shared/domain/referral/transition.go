@@ -138,6 +138,16 @@ func (s Status) Words() string {
 // holdsUnit reports whether a referral in status s counts towards its specialist's caseload.
 func (s Status) holdsUnit() bool { return s.Open() && s != StatusWaitlisted }
 
+// Reassignable reports whether a lead may reassign a referral in status s (SPEC §9's table);
+// Apply decides by it, and the lead's worklist offers the action by it.
+func (s Status) Reassignable() bool { return s.holdsUnit() }
+
+// Transferable reports whether a lead may transfer a referral in status s to another area
+// (SPEC §9's table); Apply decides by it, and the lead's worklist offers the action by it.
+func (s Status) Transferable() bool {
+	return s == StatusWaitlisted || s == StatusAssigned || s == StatusContacted
+}
+
 // Apply is the referral's one transition function (SPEC §9). It never writes: the caller stores
 // the Transition conditioned on r as read. Refusals are *Error: forbidden (wrong actor), conflict
 // (not allowed from r's status; the message names it in plain words), invalid (a field, named).
@@ -294,7 +304,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		}
 		release(&t, c)
 	case KindReassign:
-		if !r.Status.holdsUnit() {
+		if !r.Status.Reassignable() {
 			return refuse()
 		}
 		if c.Specialist == r.SpecialistID {
@@ -308,9 +318,7 @@ func Apply(r Referral, c Command, now time.Time) (Transition, error) {
 		next.SpecialistID, e.Type, e.Detail = to.ID, EventReassigned, "from="+r.SpecialistID+";to="+to.ID
 		t.FreesCapacity = true
 	case KindTransfer:
-		switch r.Status {
-		case StatusWaitlisted, StatusAssigned, StatusContacted:
-		default:
+		if !r.Status.Transferable() {
 			return refuse()
 		}
 		if c.Area == "" {

@@ -8,7 +8,6 @@ package returns
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -132,11 +131,11 @@ func Facts(r referral.Referral) []Fact {
 				employerIndex, firstEmployer = i, d
 			}
 		case referral.EventJobStarted:
-			job, ok := parseJob(e.Detail)
-			if !ok {
+			job, ok := referral.ParseJobDetail(e.Detail)
+			if !ok || job.HoursPerWeek < 1 {
 				continue
 			}
-			jm := job.start
+			jm := job.Start
 			b.add(jm, JobStarts, "", 1)
 			if !haveJob {
 				haveJob = true
@@ -145,7 +144,7 @@ func Facts(r referral.Referral) []Fact {
 					b.add(jm, FirstJobStartsUnemployed, "", 1)
 				}
 			}
-			if job.hours >= 16 {
+			if job.HoursPerWeek >= 16 {
 				b.add(jm, JobStarts16Hours, "", 1)
 			}
 		case referral.EventOutcome:
@@ -187,8 +186,7 @@ func Facts(r referral.Referral) []Fact {
 		}
 	}
 	if employerIndex >= 0 && haveMet {
-		days := daysBetween(firstMet, firstEmployer)
-		if days >= 0 && days <= 30 {
+		if !firstEmployer.Before(firstMet) && !firstEmployer.After(firstMet.AddDays(30)) {
 			// Keyed on the first meeting, which never changes, not on the employer contact: an
 			// earlier-dated contact recorded later must replace this fact, not add a second one.
 			b.index, b.seq = metIndex, employerSeq
@@ -298,28 +296,4 @@ func details(s string) map[string]string {
 		}
 	}
 	return kv
-}
-
-type job struct {
-	start calendar.Date
-	hours int
-}
-
-func parseJob(detail string) (job, bool) {
-	kv := details(detail)
-	start, err := calendar.ParseDate(kv["start"])
-	if err != nil {
-		return job{}, false
-	}
-	hours, err := strconv.Atoi(kv["hours"])
-	if err != nil || hours < 1 {
-		return job{}, false
-	}
-	return job{start: start, hours: hours}, true
-}
-
-func daysBetween(a, b calendar.Date) int {
-	ta := time.Date(a.Year, a.Month, a.Day, 0, 0, 0, 0, time.UTC)
-	tb := time.Date(b.Year, b.Month, b.Day, 0, 0, 0, 0, time.UTC)
-	return int(tb.Sub(ta).Hours() / 24)
 }

@@ -62,7 +62,7 @@ func (m *Moves) Reassign(ctx context.Context, areaID, referralID, specialistID, 
 		if err != nil {
 			return Moved{}, err
 		}
-		if !slices.Contains(ReassignFrom, r.Status) {
+		if !r.Status.Reassignable() {
 			return Moved{}, &Refused{Reason: RefusedStatus, Status: r.Status}
 		}
 		specs, err := m.Store.Specialists(ctx, areaID)
@@ -117,7 +117,7 @@ func (m *Moves) Transfer(ctx context.Context, areaID, referralID, postcode, by s
 		if err != nil {
 			return Moved{}, err
 		}
-		if !slices.Contains(TransferFrom, r.Status) {
+		if !r.Status.Transferable() {
 			return Moved{}, &Refused{Reason: RefusedStatus, Status: r.Status}
 		}
 		to, ok, err := m.Areas.AreaFor(ctx, postcode)

@@ -110,12 +110,6 @@ type Worklist struct {
 	Open        []Open // by reference
 }
 
-// Statuses a reassign or transfer may start from (SPEC §9's table).
-var (
-	ReassignFrom = []referral.Status{referral.StatusAssigned, referral.StatusContacted, referral.StatusEngaged, referral.StatusInWork}
-	TransferFrom = []referral.Status{referral.StatusWaitlisted, referral.StatusAssigned, referral.StatusContacted}
-)
-
 // Build turns what the store read into the worklist as of now. Only open referrals count; a
 // referral of another area (a stale index entry) is left out.
 func Build(s Snapshot, now time.Time) Worklist {
@@ -128,16 +122,16 @@ func Build(s Snapshot, now time.Time) Worklist {
 		}
 		p := personOf(r)
 		if r.Status == referral.StatusWaitlisted {
-			since := WaitingSince(r)
+			since := waitingSince(r)
 			w.Waitlist = append(w.Waitlist, Waiting{ReferralID: r.ID, Person: p, Since: since, DaysWaiting: DaysBetween(since, now)})
 		}
-		if what := OverdueKinds(r, today); len(what) > 0 {
+		if what := overdueKinds(r, today); len(what) > 0 {
 			w.Overdue = append(w.Overdue, Overdue{ReferralID: r.ID, Person: p, SpecialistID: r.SpecialistID, What: what, Attempts: Attempts(r)})
 		}
 		o := Open{ReferralID: r.ID, Person: p, Status: r.Status, SpecialistID: r.SpecialistID,
-			CanReassign: slices.Contains(ReassignFrom, r.Status), CanTransfer: slices.Contains(TransferFrom, r.Status)}
+			CanReassign: r.Status.Reassignable(), CanTransfer: r.Status.Transferable()}
 		if o.CanReassign {
-			o.ReassignTo = ReassignChoices(w.Specialists, r.SpecialistID)
+			o.ReassignTo = reassignChoices(w.Specialists, r.SpecialistID)
 		}
 		w.Open = append(w.Open, o)
 	}
@@ -149,9 +143,9 @@ func Build(s Snapshot, now time.Time) Worklist {
 	return w
 }
 
-// ReassignChoices are the specialists a referral held by current may be reassigned to: the
+// reassignChoices are the specialists a referral held by current may be reassigned to: the
 // others, active, with room.
-func ReassignChoices(specialists []Specialist, current string) []Specialist {
+func reassignChoices(specialists []Specialist, current string) []Specialist {
 	var out []Specialist
 	for _, s := range specialists {
 		if s.ID != current && s.HasRoom() {
@@ -161,9 +155,9 @@ func ReassignChoices(specialists []Specialist, current string) []Specialist {
 	return out
 }
 
-// WaitingSince is when r joined the waitlist: its latest waitlisted event (a transfer into a full
+// waitingSince is when r joined the waitlist: its latest waitlisted event (a transfer into a full
 // area waitlists it again), else when it was received.
-func WaitingSince(r referral.Referral) time.Time {
+func waitingSince(r referral.Referral) time.Time {
 	if e, ok := r.LastEvent(referral.EventWaitlisted); ok {
 		return e.At
 	}
@@ -180,10 +174,10 @@ func DaysBetween(since, now time.Time) int {
 	return n
 }
 
-// OverdueKinds says which of r's deadlines passed before today without being met: contact while
+// overdueKinds says which of r's deadlines passed before today without being met: contact while
 // it is assigned, the meeting while it is assigned or contacted. A deadline is overdue the day
 // after it (SPEC §7: the first run after the deadline passed).
-func OverdueKinds(r referral.Referral, today calendar.Date) []string {
+func overdueKinds(r referral.Referral, today calendar.Date) []string {
 	var what []string
 	if r.Status == referral.StatusAssigned && r.ContactBy != (calendar.Date{}) && today.After(r.ContactBy) {
 		what = append(what, OverdueContact)

@@ -51,6 +51,15 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
+// Long writes the date out for people, as the NHS style guide asks: "Wednesday 25 November
+// 2026". A Date that is not a real day (the zero Date) is written as String writes it.
+func (d Date) Long() string {
+	if !d.valid() {
+		return d.String()
+	}
+	return d.midnightUTC().Format("Monday 2 January 2006")
+}
+
 // AddDays returns the date n calendar days after d (before it, if n is negative).
 func (d Date) AddDays(n int) Date {
 	return dateOfTime(time.Date(d.Year, d.Month, d.Day+n, 0, 0, 0, 0, time.UTC))

@@ -167,3 +167,21 @@ func TestYearsBetween(t *testing.T) {
 		}
 	}
 }
+
+func TestDateLong(t *testing.T) {
+	tests := []struct {
+		in   Date
+		want string
+	}{
+		{Date{2026, time.November, 25}, "Wednesday 25 November 2026"},
+		{Date{2026, time.December, 1}, "Tuesday 1 December 2026"},
+		{Date{2028, time.February, 29}, "Tuesday 29 February 2028"},
+		{Date{2026, time.February, 30}, "2026-02-30"}, // not a real day: as String writes it
+		{Date{}, "0000-00-00"},
+	}
+	for _, tt := range tests {
+		if got := tt.in.Long(); got != tt.want {
+			t.Errorf("%v.Long() = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -426,8 +426,7 @@ func dates(field string, d calendar.Date, problem func(string, ...any)) (long, s
 		problem("%s is not a real date", field)
 		return "", ""
 	}
-	day := fmt.Sprintf("%s %d %s", d.Weekday(), d.Day, d.Month)
-	return fmt.Sprintf("%s %d", day, d.Year), day
+	return d.Long(), fmt.Sprintf("%s %d %s", d.Weekday(), d.Day, d.Month)
 }
 
 func validLink(s string) bool {

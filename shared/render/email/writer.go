@@ -3,6 +3,8 @@ package email
 import (
 	"strconv"
 	"strings"
+
+	"github.com/ipspc/referrals/shared/render/htmlesc"
 )
 
 // writer builds one body of an email, plain text or HTML, from constant markup and values. The
@@ -44,7 +46,7 @@ func (w *writer) value(a any) {
 		w.b.WriteString(strconv.Itoa(v))
 	case href:
 		if w.html {
-			w.b.WriteString(escapeHTML(normaliseURL(string(v))))
+			htmlesc.Write(&w.b, htmlesc.NormaliseURL(htmlesc.FilterURL(string(v))))
 		} else {
 			w.b.WriteString(string(v))
 		}
@@ -57,7 +59,7 @@ func (w *writer) value(a any) {
 // Text writes a value: escaped in HTML, as it is in plain text.
 func (w *writer) Text(s string) {
 	if w.html {
-		w.b.WriteString(escapeHTML(s))
+		htmlesc.Write(&w.b, s)
 	} else {
 		w.b.WriteString(s)
 	}
@@ -65,45 +67,6 @@ func (w *writer) Text(s string) {
 
 // Raw writes constant text or markup.
 func (w *writer) Raw(s string) { w.b.WriteString(s) }
-
-// htmlEscaper is html/template's escaper for element text, RCDATA (<title>) and quoted attribute
-// values: the HTML specials, '+' (against UTF-7 sniffing) and NUL.
-var htmlEscaper = strings.NewReplacer(
-	"\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
-
-func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
-
-// normaliseURL is html/template's filter and normaliser for a URL in an href: a scheme other
-// than http, https or mailto becomes "#ZgotmplZ"; every byte that is neither unreserved nor
-// reserved in RFC 3986 (quotes, parentheses, spaces, non-ASCII) is percent-encoded in lower
-// case, and valid escapes are kept. Render has already refused links that are not http(s).
-func normaliseURL(s string) string {
-	if scheme, _, ok := strings.Cut(s, ":"); ok && !strings.Contains(scheme, "/") &&
-		!strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "mailto") {
-		return "#ZgotmplZ"
-	}
-	const hex = "0123456789abcdef"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$&*+,/:;=?@[]-._~", c) >= 0:
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
 
 // compose lays out one body: the greeting, the kind's body and the footer, then tidies it.
 func compose(html bool, subject, greeting string, body func(w *writer)) string {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
+
+	"github.com/ipspc/referrals/shared/render/htmlesc"
 )
 
 // The pages are written by plain Go rather than html/template: text/template's reflection
@@ -31,78 +32,18 @@ func (m *markup) raw(ss ...string) {
 	}
 }
 
-// escapes is html/template's htmlReplacementTable: its escaping of text, RCDATA (title, textarea)
-// and quoted attribute values. Bytes of 0x80 and above (UTF-8 multi-byte runes) are left as
-// they are, as it leaves them.
-var escapes = [...]string{
-	0:    "\uFFFD",
-	'"':  "&#34;",
-	'&':  "&amp;",
-	'\'': "&#39;",
-	'+':  "&#43;",
-	'<':  "&lt;",
-	'>':  "&gt;",
-}
-
 // text writes a value as element content or a quoted attribute value.
-func (m *markup) text(s string) {
-	written := 0
-	for i := 0; i < len(s); i++ {
-		if int(s[i]) < len(escapes) && escapes[s[i]] != "" {
-			m.WriteString(s[written:i])
-			m.WriteString(escapes[s[i]])
-			written = i + 1
-		}
-	}
-	m.WriteString(s[written:])
-}
+func (m *markup) text(s string) { htmlesc.Write(m, s) }
 
 // num writes a number as text.
 func (m *markup) num(n int) { m.WriteString(strconv.Itoa(n)) }
 
-// url writes a value that is a whole href or action attribute: a scheme other than http, https
-// or mailto is replaced by "#ZgotmplZ" (so javascript: and data: links do nothing), then the URL is
-// normalised and escaped, as html/template does.
-func (m *markup) url(s string) {
-	if scheme, _, ok := strings.Cut(s, ":"); ok && !strings.Contains(scheme, "/") &&
-		!strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "mailto") {
-		s = "#ZgotmplZ"
-	}
-	m.safeURL(safeURL(s))
-}
+// url writes a value that is a whole href or action attribute: filtered (a javascript: link
+// becomes "#ZgotmplZ"), normalised and escaped, as html/template does.
+func (m *markup) url(s string) { m.safeURL(safeURL(htmlesc.FilterURL(s))) }
 
 // safeURL writes a URL the code built itself: normalised and escaped, not filtered.
-func (m *markup) safeURL(u safeURL) {
-	m.text(normaliseURL(string(u)))
-}
-
-// normaliseURL percent-encodes the bytes a URL may not contain as they are, keeping RFC 3986's
-// reserved and unreserved characters and valid escapes (html/template's urlNormalizer).
-func normaliseURL(s string) string {
-	var b strings.Builder
-	written := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case strings.IndexByte("!#$&*+,/:;=?@[]-._~", c) >= 0,
-			'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			continue
-		}
-		b.WriteString(s[written:i])
-		fmt.Fprintf(&b, "%%%02x", c)
-		written = i + 1
-	}
-	if written == 0 {
-		return s
-	}
-	b.WriteString(s[written:])
-	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
+func (m *markup) safeURL(u safeURL) { m.text(htmlesc.NormaliseURL(string(u))) }
 
 // layout is what every page gives the layout.
 type layout struct {

@@ -148,7 +148,7 @@ func newOutcomeForms(p ReferralPage, today calendar.Date) outcomeForms {
 	f.Sustained = radios(referral.SustainedField, "Is the patient still in the job?", yesNo, yesNoLabel, posted.Get(referral.SustainedField), p.Errors)
 	f.Sustained.Hint = "Answer for the job that started last. You will be asked 16 weeks after the first job started."
 	for _, j := range r.Jobs() {
-		f.Jobs = append(f.Jobs, jobRow{Start: LongDate(j.Start.String()), Hours: strconv.Itoa(j.HoursPerWeek),
+		f.Jobs = append(f.Jobs, jobRow{Start: j.Start.Long(), Hours: strconv.Itoa(j.HoursPerWeek),
 			SelfEmployed: yesNoLabel(map[bool]string{true: "yes", false: "no"}[j.SelfEmployed]), Outcome: outcomeLabel(j.Outcome)})
 	}
 	for _, e := range r.Events {
@@ -193,7 +193,7 @@ func jobText(detail string) string {
 		return "Job started"
 	}
 	j := jobs[0]
-	text := fmt.Sprintf("Job started on %s, %d hours a week", LongDate(j.Start.String()), j.HoursPerWeek)
+	text := fmt.Sprintf("Job started on %s, %d hours a week", j.Start.Long(), j.HoursPerWeek)
 	if j.SelfEmployed {
 		text += ", self-employed"
 	}

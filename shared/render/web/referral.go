@@ -262,8 +262,8 @@ func newReferralView(p ReferralPage) referralView {
 		v.Deadlines = []summaryRow{{Key: "Deadlines", Value: "Set when the referral is assigned to a specialist"}}
 	} else {
 		v.Deadlines = []summaryRow{
-			{Key: "Contact the patient by", Lines: nonEmpty(LongDate(r.ContactBy.String()), done(contacted, hasContact, "Contacted on"))},
-			{Key: "First meeting by", Lines: nonEmpty(LongDate(r.MeetBy.String()), done(met, hasMeeting, "Met on"))},
+			{Key: "Contact the patient by", Lines: nonEmpty(r.ContactBy.Long(), done(contacted, hasContact, "Contacted on"))},
+			{Key: "First meeting by", Lines: nonEmpty(r.MeetBy.Long(), done(met, hasMeeting, "Met on"))},
 		}
 	}
 	switch r.Status {
@@ -336,9 +336,9 @@ func newReferralView(p ReferralPage) referralView {
 	v.HasAnyAction = v.CanContact || v.CanMeet || v.CanClose || v.CanAttempt || v.CanEmployerContact
 	switch r.Status {
 	case referral.StatusAssigned:
-		v.NextStep = "Contact the patient by " + LongDate(r.ContactBy.String()) + ", using the contact method they prefer."
+		v.NextStep = "Contact the patient by " + r.ContactBy.Long() + ", using the contact method they prefer."
 	case referral.StatusContacted:
-		v.NextStep = "Meet the patient by " + LongDate(r.MeetBy.String()) + "."
+		v.NextStep = "Meet the patient by " + r.MeetBy.Long() + "."
 	case referral.StatusEngaged:
 		v.NextStep = "Keep supporting the patient. Record employer contacts and a job start as they happen. Close the referral when your support ends."
 	case referral.StatusInWork:
@@ -411,7 +411,7 @@ func RenderActionRecorded(w io.Writer, p ActionPage) error {
 	case referral.ActionContact:
 		v.Heading = map[bool]string{false: "Contact recorded", true: "Contact already recorded"}[p.AlreadyRecorded]
 		if r.Status == referral.StatusContacted {
-			v.Lines = append(v.Lines, "Next, meet the patient by "+LongDate(r.MeetBy.String())+".")
+			v.Lines = append(v.Lines, "Next, meet the patient by "+r.MeetBy.Long()+".")
 		}
 	case referral.ActionMeeting:
 		v.Heading = map[bool]string{false: "First meeting recorded", true: "First meeting already recorded"}[p.AlreadyRecorded]

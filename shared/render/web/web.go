@@ -21,7 +21,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
+
+	"github.com/ipspc/referrals/shared/lib/calendar"
 )
 
 // ServiceName is the name shown in the header of every page.
@@ -78,11 +79,11 @@ func AssetContentType(name string) string {
 // LongDate writes a YYYY-MM-DD date out for people, as the NHS style guide asks:
 // "2026-11-25" becomes "Wednesday 25 November 2026". Anything else is returned unchanged.
 func LongDate(date string) string {
-	d, err := time.Parse(time.DateOnly, date)
+	d, err := calendar.ParseDate(date)
 	if err != nil {
 		return date
 	}
-	return d.Format("Monday 2 January 2006")
+	return d.Long()
 }
 
 // ErrorPage is a page for a request the service cannot answer with the form or a confirmation:

@@ -20,13 +20,6 @@ const (
 	PostcodeField   = "postcode"
 )
 
-// WorklistPath is the path of an area's worklist.
-func WorklistPath(areaID string) string { return "/areas/" + areaID + "/worklist" }
-
-// WorklistURL is the worklist with the lead's token: the link in the waitlisted and digest emails
-// (behind the public base URL) and the way back from an action's page.
-func WorklistURL(areaID, token string) string { return worklist.LinkURL(areaID, token) }
-
 // ReportPath is the path of an area's programme return (SPEC §12).
 func ReportPath(areaID string) string { return "/areas/" + areaID + "/report" }
 
@@ -294,7 +287,7 @@ type leadResultView struct {
 
 // RenderLeadResult writes the page for a lead's reassign or transfer.
 func RenderLeadResult(w io.Writer, p LeadResultPage) error {
-	v := leadResultView{Reference: p.ReferralID, BackURL: WorklistURL(p.AreaID, p.Token)}
+	v := leadResultView{Reference: p.ReferralID, BackURL: worklist.LinkURL(p.AreaID, p.Token)}
 	nothing := "Nothing has been changed."
 	switch p.Outcome {
 	case LeadReassigned:
