@@ -82,8 +82,12 @@ type Source struct {
 }
 
 // GetServiceBaseEndpoint is the hook each service client calls with its SDK id ("DynamoDB",
-// "SESv2", "Secrets Manager").
-func (s Source) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+// "SESv2", "Secrets Manager"). It finds nothing when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true:
+// the SDK's clients check that flag themselves, but secrets.Client asks only this.
+func (s Source) GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error) {
+	if ignore, _, err := s.GetIgnoreConfiguredEndpoints(ctx); err != nil || ignore {
+		return "", false, err
+	}
 	u := s.Getenv("AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(sdkID), " ", "_"))
 	return u, u != "", nil
 }

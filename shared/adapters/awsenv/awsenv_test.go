@@ -95,6 +95,10 @@ func TestConfigEndpoints(t *testing.T) {
 			env:  with(lambdaEnv, "AWS_ENDPOINT_URL", "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE"),
 		},
 		{
+			name: "ignored per service",
+			env:  with(lambdaEnv, "AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:8005", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+		},
+		{
 			name:   "not ignored",
 			env:    with(lambdaEnv, "AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false"),
 			dynamo: "http://127.0.0.1:8000",

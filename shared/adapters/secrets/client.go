@@ -50,7 +50,8 @@ type endpointSource interface {
 // SDK's clients choose theirs: AWS_ENDPOINT_URL_SECRETS_MANAGER (through cfg.ConfigSources),
 // else cfg.BaseEndpoint (AWS_ENDPOINT_URL), else the region's standard endpoint
 // (https://secretsmanager.<region>.amazonaws.com, .amazonaws.com.cn in China).
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is honoured by awsenv.Config, which leaves both unset.
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is honoured by awsenv: Config leaves BaseEndpoint unset and
+// Source finds no per-service endpoint.
 func NewClient(cfg aws.Config) (*Client, error) {
 	c := &Client{region: cfg.Region, creds: cfg.Credentials, http: cfg.HTTPClient, signer: v4.NewSigner(), Attempts: 3}
 	if c.http == nil {

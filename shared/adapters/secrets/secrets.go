@@ -27,13 +27,6 @@ const (
 	StagePrevious = "AWSPREVIOUS"
 )
 
-// LinkSecret fetches the current signed-link secret named by id (an ARN or name). It must be at
-// least 32 bytes: a short key would make links guessable.
-func LinkSecret(ctx context.Context, client API, id string) ([]byte, error) {
-	secret, _, err := linkSecretVersion(ctx, client, id, StageCurrent)
-	return secret, err
-}
-
 // PatientKeySecret fetches the patient-key secret named by id (PATIENT_KEY_SECRET_ARN): the key of
 // the keyed hashes that stand for NHS numbers and idempotency keys in stored keys. Only its
 // current version is read: it is never rotated (docs/operations.md), since a new key would orphan
@@ -43,10 +36,10 @@ func PatientKeySecret(ctx context.Context, client API, id string) ([]byte, error
 	return secret, err
 }
 
-// LinkSecrets fetches the current signed-link secret and, when there has been a rotation, the
+// linkSecrets fetches the current signed-link secret and, when there has been a rotation, the
 // previous one (SPEC §8: a link signed before a rotation works until it expires). The two are
 // read at the same time: start-up pays one round trip, not two.
-func LinkSecrets(ctx context.Context, client API, id string) (current, previous []byte, err error) {
+func linkSecrets(ctx context.Context, client API, id string) (current, previous []byte, err error) {
 	var found bool
 	var prevErr error
 	done := make(chan struct{})
@@ -68,7 +61,8 @@ func LinkSecrets(ctx context.Context, client API, id string) (current, previous 
 }
 
 // linkSecretVersion fetches one version stage of the secret; found is false when the secret has
-// no version in that stage.
+// no version in that stage. The secret must be at least 32 bytes: a short key would make links
+// guessable.
 func linkSecretVersion(ctx context.Context, client API, id, stage string) (secret []byte, found bool, err error) {
 	return secretVersion(ctx, client, "link secret", "LINK_SECRET_ARN", id, stage)
 }
@@ -96,7 +90,7 @@ func secretVersion(ctx context.Context, client API, what, env, id, stage string)
 // the current version and verifying with it and the previous one: what every function that
 // issues or checks links needs at start-up.
 func LinkSigner(ctx context.Context, client API, id string) (*signedlink.Signer, error) {
-	current, previous, err := LinkSecrets(ctx, client, id)
+	current, previous, err := linkSecrets(ctx, client, id)
 	if err != nil {
 		return nil, err
 	}

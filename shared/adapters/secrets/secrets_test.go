@@ -98,7 +98,7 @@ func TestLinkSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := LinkSecret(context.Background(), tt.api, tt.id)
+			got, _, err := linkSecretVersion(context.Background(), tt.api, tt.id, StageCurrent)
 			if tt.wantErr == "" {
 				if err != nil || string(got) != long {
 					t.Fatalf("= %q, %v", got, err)

@@ -15,7 +15,7 @@ type Config struct {
 	// Policy gives the deadlines of referrals assigned from the waitlist after a close.
 	Policy referral.Policy
 	// LinkSecretARN names the Secrets Manager secret whose SecretString is the HMAC key of the
-	// signed links (read with secrets.LinkSecret, as the notifier does).
+	// signed links (read with secrets.LinkSigner, as the notifier does).
 	LinkSecretARN string
 	// ClosedRetention is how long a closed referral is kept before TTL deletes it (SPEC §8).
 	ClosedRetention time.Duration

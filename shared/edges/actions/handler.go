@@ -35,10 +35,8 @@ package actions
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -120,10 +118,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
-	method, p := req.RequestContext.HTTP.Method, req.RawPath
-	if p == "" {
-		p = req.RequestContext.HTTP.Path
-	}
+	method, p := req.RequestContext.HTTP.Method, httpedge.Path(req)
 	rest, ok := strings.CutPrefix(p, "/referrals/")
 	if !ok {
 		return notFound(), httpedge.Line{Outcome: "not-found"}
@@ -169,7 +164,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 			return h.fail(err, referral.Referral{}, token, specialist, nil, line)
 		}
 		line.Outcome, line.ReferralStatus = "shown", r.Status
-		return page(http.StatusOK, func(b *strings.Builder) error {
+		return httpedge.Page(http.StatusOK, func(b *strings.Builder) error {
 			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Today: calendar.DateOf(h.Now())})
 		}), line
 	}
@@ -185,7 +180,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	if out.AlreadyRecorded {
 		line.Outcome = "already-recorded"
 	}
-	return page(http.StatusOK, func(b *strings.Builder) error {
+	return httpedge.Page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderActionRecorded(b, web.ActionPage{Referral: out.Referral, Action: referral.Action(action), AlreadyRecorded: out.AlreadyRecorded, Token: token})
 	}), line
 }
@@ -198,25 +193,10 @@ func (h *Handler) readRequest(req events.APIGatewayV2HTTPRequest, post bool) (to
 	if !post {
 		return token, nil, res, ""
 	}
-	media, _, err := mime.ParseMediaType(httpedge.Header(req, "content-type"))
-	if err != nil || media != "application/x-www-form-urlencoded" {
-		return "", nil, errorPage(http.StatusUnsupportedMediaType, "Sorry, we could not read that",
-			"Use the buttons on the referral's page. Nothing has been recorded."), "unsupported-media-type"
-	}
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return "", nil, errorPage(http.StatusBadRequest, "Sorry, we could not read that",
-				"Use the buttons on the referral's page. Nothing has been recorded."), "bad-body"
-		}
-	}
-	if len(body) > MaxBody {
-		return "", nil, errorPage(http.StatusRequestEntityTooLarge, "Sorry, we could not read that",
-			"Use the buttons on the referral's page. Nothing has been recorded."), "too-large"
-	}
-	if form, err = url.ParseQuery(string(body)); err != nil {
-		return "", nil, errorPage(http.StatusBadRequest, "Sorry, we could not read that",
-			"Use the buttons on the referral's page. Nothing has been recorded."), "bad-body"
+	form, status, outcome := httpedge.ReadForm(req, MaxBody)
+	if outcome != "" {
+		return "", nil, httpedge.ErrorPage(status, "Sorry, we could not read that",
+			"Use the buttons on the referral's page. Nothing has been recorded."), outcome
 	}
 	if t := form.Get(web.LinkTokenField); t != "" {
 		token = t
@@ -231,34 +211,44 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist string,
 	code := referral.ErrorCode(err)
 	status := httpedge.Status(code)
 	line.Outcome = strings.ReplaceAll(string(code), "_", "-")
-	var safe *referral.Error
-	if errors.As(err, &safe) && (code == referral.CodeInvalid || code == referral.CodeConflict) && r.ID != "" {
-		fields := safe.Fields
-		if len(fields) == 0 {
-			fields = []referral.FieldError{{Message: safe.Message}}
-		}
+	if fields, ok := shownAgain(err, r); ok {
 		line.ReferralStatus = r.Status
-		return page(status, func(b *strings.Builder) error {
+		return httpedge.Page(status, func(b *strings.Builder) error {
 			return web.RenderReferral(b, web.ReferralPage{Referral: r, Token: token, Viewer: specialist, Errors: fields,
 				Reason: form.Get(referral.ReasonField), Values: form, Today: calendar.DateOf(h.Now())})
 		}), line
 	}
+	var safe *referral.Error
 	switch {
 	case status == http.StatusNotFound:
 		return notFound(), line
 	case status == http.StatusForbidden:
-		return errorPage(http.StatusForbidden, "", ""), line
+		return httpedge.ErrorPage(http.StatusForbidden, "", ""), line
 	case status == http.StatusServiceUnavailable:
 		line.Err = err
-		res := errorPage(status, "Sorry, the service is unavailable",
+		res := httpedge.ErrorPage(status, "Sorry, the service is unavailable",
 			"We could not check or record this just now. Try again in a few minutes: go back to the referral and check what it shows.")
 		res.Headers["Retry-After"] = "5"
 		return res, line
-	case status >= 500 || safe == nil:
+	case status >= 500 || !errors.As(err, &safe):
 		line.Err, line.Outcome = err, "internal"
-		return errorPage(http.StatusInternalServerError, "", ""), line
+		return httpedge.ErrorPage(http.StatusInternalServerError, "", ""), line
 	}
-	return errorPage(status, "", safe.Message), line
+	return httpedge.ErrorPage(status, "", safe.Message), line
+}
+
+// shownAgain returns what to show above the page of r when err is a field error or a conflict
+// about it (r was read): the fields, or the message. ok is false for every other error.
+func shownAgain(err error, r referral.Referral) (fields []referral.FieldError, ok bool) {
+	var safe *referral.Error
+	code := referral.ErrorCode(err)
+	if !errors.As(err, &safe) || code != referral.CodeInvalid && code != referral.CodeConflict || r.ID == "" {
+		return nil, false
+	}
+	if len(safe.Fields) == 0 {
+		return []referral.FieldError{{Message: safe.Message}}, true
+	}
+	return safe.Fields, true
 }
 
 // refused answers a token that did not check: 403, saying so when it has only expired (then with
@@ -266,50 +256,21 @@ func (h *Handler) fail(err error, r referral.Referral, token, specialist string,
 func refused(err error, line httpedge.Line, expired string) (events.APIGatewayV2HTTPResponse, httpedge.Line) {
 	if errors.Is(err, signedlink.ErrExpired) {
 		line.Outcome = "expired-link"
-		return errorPage(http.StatusForbidden, "This link has expired", expired), line
+		return httpedge.ErrorPage(http.StatusForbidden, "This link has expired", expired), line
 	}
 	line.Outcome = "invalid-link"
-	return errorPage(http.StatusForbidden, "", ""), line
+	return httpedge.ErrorPage(http.StatusForbidden, "", ""), line
 }
 
 func notFound() events.APIGatewayV2HTTPResponse {
-	return errorPage(http.StatusNotFound, "", "")
+	return httpedge.ErrorPage(http.StatusNotFound, "", "")
 }
 
 func methodNotAllowed(allow string) events.APIGatewayV2HTTPResponse {
-	res := errorPage(http.StatusMethodNotAllowed, "Sorry, you cannot do that on this page",
+	res := httpedge.ErrorPage(http.StatusMethodNotAllowed, "Sorry, you cannot do that on this page",
 		"Open the link in your email, and use the buttons on the referral's page.")
 	res.Headers["Allow"] = allow
 	return res
-}
-
-// errorPage renders the NHS.UK error page; empty title and message take the page's defaults for
-// the status. Neither may contain patient data.
-func errorPage(status int, title, message string) events.APIGatewayV2HTTPResponse {
-	return page(status, func(b *strings.Builder) error {
-		return web.RenderError(b, web.ErrorPage{Status: status, Title: title, Message: message})
-	})
-}
-
-func page(status int, render func(*strings.Builder) error) events.APIGatewayV2HTTPResponse {
-	var b strings.Builder
-	if err := render(&b); err != nil {
-		// Templates are checked by the web package's tests: this cannot happen in a build that passed.
-		return events.APIGatewayV2HTTPResponse{
-			StatusCode: http.StatusInternalServerError,
-			Headers:    httpedge.SecurityHeaders(map[string]string{"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}),
-			Body:       "Sorry, there is a problem with the service. Try again later.",
-		}
-	}
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: httpedge.SecurityHeaders(map[string]string{
-			"Content-Type": "text/html; charset=utf-8",
-			// Pages show patient details and carry the link's token: never cache them.
-			"Cache-Control": "no-store",
-		}),
-		Body: b.String(),
-	}
 }
 
 // queryToken reads the token from the query string.

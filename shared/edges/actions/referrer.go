@@ -2,7 +2,6 @@ package actions
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -62,15 +61,10 @@ func (h *Handler) referrer(ctx context.Context, req events.APIGatewayV2HTTPReque
 	reason := form.Get(referral.ReasonField)
 	out, err := h.Referrers.Withdraw(ctx, id, reason)
 	if err != nil {
-		code := referral.ErrorCode(err)
-		var safe *referral.Error
-		if errors.As(err, &safe) && (code == referral.CodeInvalid || code == referral.CodeConflict) && out.Referral.ID != "" {
+		if fields, ok := shownAgain(err, out.Referral); ok {
 			// The page again, with what is wrong: the reason to choose, or the status in plain
 			// words and whom to contact instead.
-			fields := safe.Fields
-			if len(fields) == 0 {
-				fields = []referral.FieldError{{Message: safe.Message}}
-			}
+			code := referral.ErrorCode(err)
 			line.Outcome, line.ReferralStatus = strings.ReplaceAll(string(code), "_", "-"), out.Referral.Status
 			return h.statusPage(ctx, httpedge.Status(code), out.Referral, token, fields, reason), line
 		}
@@ -83,7 +77,7 @@ func (h *Handler) referrer(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if out.Erased && h.Metrics != nil {
 		h.Metrics.Count(MetricEnteredInError, 1, nil)
 	}
-	return page(http.StatusOK, func(b *strings.Builder) error {
+	return httpedge.Page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderWithdrawn(b, web.WithdrawnPage{Referral: out.Referral, AlreadyRecorded: out.AlreadyRecorded, Token: token})
 	}), line
 }
@@ -97,7 +91,7 @@ func (h *Handler) statusPage(ctx context.Context, status int, r referral.Referra
 			area = name
 		}
 	}
-	return page(status, func(b *strings.Builder) error {
+	return httpedge.Page(status, func(b *strings.Builder) error {
 		return web.RenderReferrerStatus(b, web.StatusPage{Referral: r, AreaName: area, Token: token, Errors: errs, Reason: reason})
 	})
 }

@@ -4,14 +4,18 @@ package httpedge
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
+	"github.com/ipspc/referrals/shared/render/web"
 )
 
 // statusOf is the one table from domain error codes to HTTP statuses.
@@ -60,6 +64,14 @@ func Header(req events.APIGatewayV2HTTPRequest, name string) string {
 		}
 	}
 	return ""
+}
+
+// Path is the request's path: RawPath, or the request context's when a caller left it empty.
+func Path(req events.APIGatewayV2HTTPRequest) string {
+	if req.RawPath != "" {
+		return req.RawPath
+	}
+	return req.RequestContext.HTTP.Path
 }
 
 // Line is what a request's one log line says besides method, route, path and status. It never
@@ -111,4 +123,48 @@ func Serve(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPReq
 	}
 	log.Log(ctx, level, "request", attrs...)
 	return res, nil
+}
+
+// Page renders an HTML response with the security headers. Pages carry a signed link's token
+// (and the specialist's show patient details), so they are never cached. A render error cannot
+// happen in a build whose web tests passed; it answers a plain 500.
+func Page(status int, render func(*strings.Builder) error) events.APIGatewayV2HTTPResponse {
+	var b strings.Builder
+	headers := SecurityHeaders(map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+	if err := render(&b); err != nil {
+		status, headers["Content-Type"] = http.StatusInternalServerError, "text/plain; charset=utf-8"
+		b.Reset()
+		b.WriteString("Sorry, there is a problem with the service. Try again later.")
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: b.String()}
+}
+
+// ErrorPage renders the NHS.UK error page; empty title and message take the page's defaults for
+// the status. Neither may contain patient data.
+func ErrorPage(status int, title, message string) events.APIGatewayV2HTTPResponse {
+	return Page(status, func(b *strings.Builder) error {
+		return web.RenderError(b, web.ErrorPage{Status: status, Title: title, Message: message})
+	})
+}
+
+// ReadForm reads a POST's urlencoded form of at most maxBody bytes. When it cannot, form is nil
+// and status and outcome say why (415, 400 or 413), for the caller's error page and log line.
+func ReadForm(req events.APIGatewayV2HTTPRequest, maxBody int) (form url.Values, status int, outcome string) {
+	media, _, err := mime.ParseMediaType(Header(req, "content-type"))
+	if err != nil || media != "application/x-www-form-urlencoded" {
+		return nil, http.StatusUnsupportedMediaType, "unsupported-media-type"
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return nil, http.StatusBadRequest, "bad-body"
+		}
+	}
+	if len(body) > maxBody {
+		return nil, http.StatusRequestEntityTooLarge, "too-large"
+	}
+	if form, err = url.ParseQuery(string(body)); err != nil {
+		return nil, http.StatusBadRequest, "bad-body"
+	}
+	return form, 0, ""
 }

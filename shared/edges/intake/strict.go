@@ -3,19 +3,15 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 
 	"github.com/ipspc/referrals/shared/domain/referral"
 )
 
-// checkUnambiguous rejects what encoding/json would quietly repair or resolve (SPEC §4): bytes
-// that are not UTF-8 (it would store U+FFFD), an unpaired surrogate escape such as \ud800 (the
-// same), and an object that names a key twice at any depth (it would keep the last, so which
-// value was meant is ambiguous). body is syntactically valid JSON when this is called.
+// checkUnambiguous rejects what encoding/json would quietly repair or resolve (SPEC §4): an
+// unpaired surrogate escape such as \ud800 (it would store U+FFFD), and an object that names a
+// key twice at any depth (it would keep the last, so which value was meant is ambiguous). body is
+// syntactically valid JSON, and UTF-8, when this is called: DecodeJSON checked both.
 func checkUnambiguous(body []byte) *referral.Error {
-	if !utf8.Valid(body) {
-		return malformed(notUTF8)
-	}
 	if loneSurrogate(body) {
 		return malformed("The request body has an unpaired surrogate escape (\\ud800–\\udfff): send text as valid UTF-8")
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ipspc/referrals/shared/edges/httpedge"
 )
 
 // HTTPHandler is the shape of an HTTP API Lambda handler.
@@ -14,11 +16,7 @@ type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.A
 // pages share the actions function rather than need a function of their own.
 func Dispatch(lead, other HTTPHandler) HTTPHandler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		p := req.RawPath
-		if p == "" {
-			p = req.RequestContext.HTTP.Path
-		}
-		if strings.HasPrefix(p, "/areas/") {
+		if strings.HasPrefix(httpedge.Path(req), "/areas/") {
 			return lead(ctx, req)
 		}
 		return other(ctx, req)

@@ -15,14 +15,13 @@ package lead
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -59,7 +58,11 @@ type Handler struct {
 	Budget time.Duration
 }
 
-var areaSlug = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// slug compiles at first use, as the directory's does: init time is every function's cold start.
+var slug = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`) })
+
+// validSlug is the directory's rule for area and specialist ids: a lower-case slug of at most 64.
+func validSlug(s string) bool { return len(s) <= 64 && slug().MatchString(s) }
 
 // route is a parsed request path.
 type route struct {
@@ -71,10 +74,10 @@ func parsePath(p string) (route, bool) {
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	switch {
 	case len(parts) == 3 && parts[0] == "areas" && (parts[2] == "worklist" || parts[2] == "report"):
-		return route{area: parts[1], report: parts[2] == "report"}, areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64
+		return route{area: parts[1], report: parts[2] == "report"}, validSlug(parts[1])
 	case len(parts) == 5 && parts[0] == "areas" && parts[2] == "referrals" && (parts[4] == "reassign" || parts[4] == "transfer"):
 		return route{area: parts[1], referralID: parts[3], action: parts[4]},
-			areaSlug.MatchString(parts[1]) && len(parts[1]) <= 64 && referral.ValidID(parts[3])
+			validSlug(parts[1]) && referral.ValidID(parts[3])
 	}
 	return route{}, false
 }
@@ -88,20 +91,16 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 func (h *Handler) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, route, error) {
-	p := req.RawPath
-	if p == "" {
-		p = req.RequestContext.HTTP.Path
-	}
-	rt, ok := parsePath(p)
+	rt, ok := parsePath(httpedge.Path(req))
 	if !ok {
-		return errorPage(http.StatusNotFound, "", ""), "not-found", route{}, nil
+		return httpedge.ErrorPage(http.StatusNotFound, "", ""), "not-found", route{}, nil
 	}
 	post := rt.action != ""
 	switch method := req.RequestContext.HTTP.Method; {
 	case post && method != http.MethodPost:
-		return withAllow(errorPage(http.StatusMethodNotAllowed, "", ""), http.MethodPost), "method-not-allowed", rt, nil
+		return withAllow(httpedge.ErrorPage(http.StatusMethodNotAllowed, "", ""), http.MethodPost), "method-not-allowed", rt, nil
 	case !post && method != http.MethodGet:
-		return withAllow(errorPage(http.StatusMethodNotAllowed, "", ""), http.MethodGet), "method-not-allowed", rt, nil
+		return withAllow(httpedge.ErrorPage(http.StatusMethodNotAllowed, "", ""), http.MethodGet), "method-not-allowed", rt, nil
 	}
 	form, res, outcome := readForm(req, post)
 	if outcome != "" {
@@ -120,10 +119,10 @@ func (h *Handler) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	now := h.Now()
 	if err := worklist.CheckLink(h.Links, rt.area, lead.Email, token, now); err != nil {
 		if errors.Is(err, signedlink.ErrExpired) {
-			return errorPage(http.StatusForbidden, "This link has expired",
+			return httpedge.ErrorPage(http.StatusForbidden, "This link has expired",
 				"Use the link in this week's summary email, or the most recent email about a waiting referral."), "expired-link", rt, nil
 		}
-		return errorPage(http.StatusForbidden, "You cannot use this link",
+		return httpedge.ErrorPage(http.StatusForbidden, "You cannot use this link",
 			"This link is not for this area, or it was sent to someone who is no longer the area lead."), "invalid-link", rt, nil
 	}
 	if post {
@@ -142,7 +141,7 @@ func (h *Handler) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	for range 11 {
 		from = returns.PreviousMonth(from)
 	}
-	return page(http.StatusOK, func(b *strings.Builder) error {
+	return httpedge.Page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderWorklist(b, web.WorklistPage{Worklist: worklist.Build(snap, now), Token: token,
 			ReportLink: web.ReportURL(rt.area, token, from, to, "")})
 	}), "shown", rt, nil
@@ -157,7 +156,7 @@ func (h *Handler) move(ctx context.Context, rt route, form url.Values, token str
 	switch rt.action {
 	case "reassign":
 		specialist := strings.TrimSpace(form.Get(web.SpecialistField))
-		if !areaSlug.MatchString(specialist) || len(specialist) > 64 {
+		if !validSlug(specialist) {
 			result.Outcome = web.LeadNoSpecialist
 			return resultPage(result), string(result.Outcome), rt, nil
 		}
@@ -204,13 +203,13 @@ var refusalOutcome = map[worklist.RefusalReason]web.LeadOutcome{
 // rest 503 with the cause logged.
 func (h *Handler) storeFailed(err error, rt route) (events.APIGatewayV2HTTPResponse, string, route, error) {
 	if referral.ErrorCode(err) == referral.CodeNotFound {
-		return errorPage(http.StatusNotFound, "", ""), "not-found", rt, nil
+		return httpedge.ErrorPage(http.StatusNotFound, "", ""), "not-found", rt, nil
 	}
 	return unavailable(), "unavailable", rt, err
 }
 
 func unavailable() events.APIGatewayV2HTTPResponse {
-	res := errorPage(http.StatusServiceUnavailable, "Sorry, the service is unavailable",
+	res := httpedge.ErrorPage(http.StatusServiceUnavailable, "Sorry, the service is unavailable",
 		"Try again in a few minutes. Nothing has been changed.")
 	res.Headers["Retry-After"] = "5"
 	return res
@@ -226,39 +225,14 @@ func readForm(req events.APIGatewayV2HTTPRequest, post bool) (url.Values, events
 	if !post {
 		return q, events.APIGatewayV2HTTPResponse{}, ""
 	}
-	unreadable := func(status int, outcome string) (url.Values, events.APIGatewayV2HTTPResponse, string) {
-		return nil, errorPage(status, "Sorry, we could not read that", "Use the forms on your worklist. Nothing has been changed."), outcome
-	}
-	media, _, err := mime.ParseMediaType(header(req, "content-type"))
-	if err != nil || media != "application/x-www-form-urlencoded" {
-		return unreadable(http.StatusUnsupportedMediaType, "unsupported-media-type")
-	}
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return unreadable(http.StatusBadRequest, "bad-body")
-		}
-	}
-	if len(body) > MaxBody {
-		return unreadable(http.StatusRequestEntityTooLarge, "too-large")
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return unreadable(http.StatusBadRequest, "bad-body")
+	form, status, outcome := httpedge.ReadForm(req, MaxBody)
+	if outcome != "" {
+		return nil, httpedge.ErrorPage(status, "Sorry, we could not read that", "Use the forms on your worklist. Nothing has been changed."), outcome
 	}
 	if form.Get(web.LinkTokenField) == "" {
 		form.Set(web.LinkTokenField, q.Get(web.LinkTokenField))
 	}
 	return form, events.APIGatewayV2HTTPResponse{}, ""
-}
-
-func header(req events.APIGatewayV2HTTPRequest, name string) string {
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
 }
 
 func withAllow(res events.APIGatewayV2HTTPResponse, allow string) events.APIGatewayV2HTTPResponse {
@@ -267,24 +241,5 @@ func withAllow(res events.APIGatewayV2HTTPResponse, allow string) events.APIGate
 }
 
 func resultPage(p web.LeadResultPage) events.APIGatewayV2HTTPResponse {
-	return page(p.HTTPStatus(), func(b *strings.Builder) error { return web.RenderLeadResult(b, p) })
-}
-
-func errorPage(status int, title, message string) events.APIGatewayV2HTTPResponse {
-	return page(status, func(b *strings.Builder) error {
-		return web.RenderError(b, web.ErrorPage{Status: status, Title: title, Message: message})
-	})
-}
-
-// page renders an HTML response with the actions edge's security headers; the URL carries the
-// lead's token, so pages are never cached and send no Referer.
-func page(status int, render func(*strings.Builder) error) events.APIGatewayV2HTTPResponse {
-	var b strings.Builder
-	headers := httpedge.SecurityHeaders(map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
-	if err := render(&b); err != nil {
-		status, headers["Content-Type"] = http.StatusInternalServerError, "text/plain; charset=utf-8"
-		b.Reset()
-		b.WriteString("Sorry, there is a problem with the service. Try again later.")
-	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: b.String()}
+	return httpedge.Page(p.HTTPStatus(), func(b *strings.Builder) error { return web.RenderLeadResult(b, p) })
 }

@@ -23,7 +23,7 @@ const ReportMaxMonths = 24
 func (h *Handler) report(ctx context.Context, rt route, q url.Values, areaName, token string) (events.APIGatewayV2HTTPResponse, string, route, error) {
 	from, to, format := strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to")), q.Get("format")
 	if msg := reportQueryError(from, to, format); msg != "" {
-		return errorPage(http.StatusBadRequest, "Check the months of the report", msg), "bad-request", rt, nil
+		return httpedge.ErrorPage(http.StatusBadRequest, "Check the months of the report", msg), "bad-request", rt, nil
 	}
 	if h.Returns == nil {
 		return unavailable(), "not-wired", rt, nil
@@ -48,7 +48,7 @@ func (h *Handler) report(ctx context.Context, rt route, q url.Values, areaName, 
 	if name == "" {
 		name = rt.area
 	}
-	return page(http.StatusOK, func(b *strings.Builder) error {
+	return httpedge.Page(http.StatusOK, func(b *strings.Builder) error {
 		return web.RenderReport(b, web.ReportPage{AreaName: name, From: from, To: to, Rows: rows,
 			CSVLink: web.ReportURL(rt.area, token, from, to, "csv"), Action: web.ReportPath(rt.area), Token: token})
 	}), "report", rt, nil

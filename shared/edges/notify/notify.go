@@ -156,6 +156,7 @@ func (n *Notifier) Referral(ctx context.Context, referralID string) error {
 		}
 		return err
 	}
+	n = n.oneReferral()
 	var errs, unknown []error
 	for _, notice := range Due(r) {
 		if sent[notice] {
@@ -208,6 +209,50 @@ func (n *Notifier) LeadCopy(ctx context.Context, r referral.Referral, notice Not
 		return nil, nil
 	}
 	return &c, nil
+}
+
+// oneReferral is n for the emails about one referral: they share its area and specialist, so
+// each is read from the directory once for all of them.
+func (n *Notifier) oneReferral() *Notifier {
+	c := *n
+	c.People = &peopleOnce{People: n.People}
+	return &c
+}
+
+// peopleOnce memoises the directory reads made for one referral's emails; failures are not kept.
+type peopleOnce struct {
+	People
+	areas       map[string]directory.Area
+	specialists map[[2]string]directory.Specialist
+}
+
+func (p *peopleOnce) AreaContacts(ctx context.Context, areaID string) (directory.Area, error) {
+	if a, ok := p.areas[areaID]; ok {
+		return a, nil
+	}
+	a, err := p.People.AreaContacts(ctx, areaID)
+	if err == nil {
+		if p.areas == nil {
+			p.areas = map[string]directory.Area{}
+		}
+		p.areas[areaID] = a
+	}
+	return a, err
+}
+
+func (p *peopleOnce) Specialist(ctx context.Context, areaID, specialistID string) (directory.Specialist, error) {
+	k := [2]string{areaID, specialistID}
+	if s, ok := p.specialists[k]; ok {
+		return s, nil
+	}
+	s, err := p.People.Specialist(ctx, areaID, specialistID)
+	if err == nil {
+		if p.specialists == nil {
+			p.specialists = map[[2]string]directory.Specialist{}
+		}
+		p.specialists[k] = s
+	}
+	return s, err
 }
 
 // Send sends one notice about r, at most once: claim, send, confirm. A send SES refused releases

@@ -597,3 +597,40 @@ func TestBouncingCopyFailureHoldsTheOriginal(t *testing.T) {
 		t.Errorf("after recovery sent %v", got)
 	}
 }
+
+// countingPeople counts the directory reads behind fakePeople.
+type countingPeople struct {
+	fakePeople
+	areas, specialists int
+}
+
+func (c *countingPeople) Specialist(ctx context.Context, area, id string) (directory.Specialist, error) {
+	c.specialists++
+	return c.fakePeople.Specialist(ctx, area, id)
+}
+
+func (c *countingPeople) AreaContacts(ctx context.Context, id string) (directory.Area, error) {
+	c.areas++
+	return c.fakePeople.AreaContacts(ctx, id)
+}
+
+func TestReferralReadsTheDirectoryOncePerRecord(t *testing.T) {
+	t.Parallel()
+	r := testReferral(referral.StatusAssigned, "ann")
+	store := &memStore{referrals: map[string]referral.Referral{r.ID: r}, records: map[string]string{}}
+	mailer := &fakeMailer{}
+	people := &countingPeople{fakePeople: fakePeople{bouncing: true}}
+	n := newNotifier(store, mailer, fakePeople{})
+	n.People = people
+	if err := n.Referral(context.Background(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The acknowledgement, the lead's copy and the assignment: three emails, one area and one
+	// specialist read.
+	if got := mailer.kinds(); len(got) != 3 {
+		t.Fatalf("sent %v, want the acknowledgement, the lead's copy and the assignment", got)
+	}
+	if people.areas != 1 || people.specialists != 1 {
+		t.Errorf("read the area %d times and the specialist %d times, want once each", people.areas, people.specialists)
+	}
+}

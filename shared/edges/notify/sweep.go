@@ -153,15 +153,16 @@ func (s *Sweep) referral(ctx context.Context, id string, now time.Time, today ca
 		notices = append(notices, Notice{Kind: k})
 	}
 	s.forgetUnowed(ctx, r, sent, kinds)
+	notifier := s.Notifier.oneReferral()
 	for _, notice := range notices {
-		copyOf, err := s.Notifier.LeadCopy(ctx, r, notice, sent)
+		copyOf, err := notifier.LeadCopy(ctx, r, notice, sent)
 		if err == nil && copyOf != nil {
-			err = s.Notifier.Send(ctx, r, *copyOf)
+			err = notifier.Send(ctx, r, *copyOf)
 		}
 		if (copyOf != nil || err != nil) && !s.count(ctx, r.ID, Notice{Kind: notice.Kind, Audience: email.AudienceLead}, err, sum) {
 			continue // the original waits for its copy: the next run sends both
 		}
-		err = s.Notifier.Send(ctx, r, notice)
+		err = notifier.Send(ctx, r, notice)
 		s.count(ctx, r.ID, notice, err, sum)
 		if err == nil && notice.Audience == "" {
 			done[notice.Kind] = true // sent, now or before
