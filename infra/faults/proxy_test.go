@@ -17,7 +17,7 @@ type mode int32
 const (
 	pass           mode = iota // forward to DynamoDB Local
 	refuse                     // the port is closed: connections are refused, open ones cut
-	hang                       // calls are held unanswered until the caller gives up or the mode changes
+	hang                       // calls are held unanswered until the caller gives up or the mode changes (then dropped)
 	throttle                   // every call gets DynamoDB's ThrottlingException
 	throttleWrites             // transactions get ProvisionedThroughputExceededException (a hot caseload item)
 )
@@ -44,7 +44,7 @@ type faultProxy struct {
 	mu     sync.Mutex
 	mode   mode
 	ln     net.Listener  // nil while refusing
-	unhang chan struct{} // closed when the proxy leaves hang: held calls then go through
+	unhang chan struct{} // closed when the proxy leaves hang: held calls are then dropped
 	conns  map[net.Conn]bool
 
 	faulted atomic.Int64 // calls throttled or held
@@ -132,13 +132,15 @@ func (p *faultProxy) Faulted() int64 { return p.faulted.Load() }
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch m, unhang := p.current(); {
 	case m == hang:
-		// As a network that drops packets and then recovers: a call held past the outage goes
-		// through late rather than never.
+		// As a network that drops packets: a call held through the outage is lost, its
+		// connection cut when the outage ends. Forwarding it late would need to know whether
+		// its caller had given up, and the proxy cannot: Go's http.Transport (1.26) leaves the
+		// connection of a cancelled request open, so r.Context() never says so.
 		p.faulted.Add(1)
 		select {
 		case <-r.Context().Done():
 		case <-unhang:
-			p.proxy.ServeHTTP(w, r)
+			panic(http.ErrAbortHandler) // closes the connection without a response
 		}
 	case m == throttle:
 		p.throttled(w, "ThrottlingException", throttleBody)
